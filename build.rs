@@ -1,0 +1,65 @@
+//! Build script: records the git commit, and compiles `coldbench-hello` as a static binary that
+//! the library embeds, so synthetic images need nothing at run time (no cargo, no network).
+
+use std::path::PathBuf;
+use std::process::Command;
+
+fn main() {
+    println!("cargo:rerun-if-changed=src/bin/coldbench-hello.rs");
+    println!("cargo:rerun-if-changed=.git/HEAD");
+    println!("cargo:rerun-if-env-changed=COLDBENCH_HELLO_BIN");
+
+    let commit = Command::new("git")
+        .args(["rev-parse", "--short=12", "HEAD"])
+        .output()
+        .ok()
+        .filter(|o| o.status.success())
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
+        .unwrap_or_default();
+    println!("cargo:rustc-env=COLDBENCH_GIT_COMMIT={commit}");
+
+    let out_dir = PathBuf::from(std::env::var("OUT_DIR").expect("cargo sets OUT_DIR"));
+    let target = std::env::var("TARGET").expect("cargo sets TARGET");
+    let hello = out_dir.join("coldbench-hello");
+
+    // A prebuilt static binary may be supplied (cross builds, unusual hosts).
+    if let Ok(given) = std::env::var("COLDBENCH_HELLO_BIN") {
+        std::fs::copy(&given, &hello).expect("copy COLDBENCH_HELLO_BIN");
+        return;
+    }
+
+    let built = if target.contains("linux") {
+        let rustc = std::env::var("RUSTC").unwrap_or_else(|_| "rustc".into());
+        let status = Command::new(rustc)
+            .args([
+                "--edition=2021",
+                "--crate-type=bin",
+                "--crate-name=coldbench_hello",
+                "-C",
+                "opt-level=s",
+                "-C",
+                "strip=symbols",
+                "-C",
+                "panic=abort",
+                "-C",
+                "target-feature=+crt-static",
+                "--target",
+                &target,
+                "-o",
+            ])
+            .arg(&hello)
+            .arg("src/bin/coldbench-hello.rs")
+            .env_remove("CARGO_ENCODED_RUSTFLAGS")
+            .status();
+        matches!(status, Ok(s) if s.success())
+    } else {
+        false
+    };
+    if !built {
+        // Embed an empty file: the harness then explains how to supply the binary.
+        println!(
+            "cargo:warning=could not build a static coldbench-hello for {target}; synthetic images need COLDBENCH_HELLO_BIN"
+        );
+        std::fs::write(&hello, b"").expect("write placeholder");
+    }
+}

@@ -1,0 +1,90 @@
+//! Command-line definitions (clap derive). The core never sees clap: these turn into typed
+//! options of the library.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+
+use crate::registry::RegistryConfig;
+use crate::run::RunOptions;
+use crate::units::{HumanDuration, Rate};
+
+/// Measure what a container image costs at cold start: pull, start and first request,
+/// through a throttled embedded registry.
+#[derive(Debug, Parser)]
+#[command(name = "coldbench", version, about, long_about = None)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// What to do.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run a scenario: build its images, cold-start each variant, write results/<run>/.
+    Run(RunArgs),
+    /// The embedded OCI registry on its own.
+    #[command(subcommand)]
+    Registry(RegistryCommand),
+}
+
+/// `coldbench run`.
+#[derive(Debug, clap::Args)]
+pub struct RunArgs {
+    /// Scenario file (TOML), e.g. scenarios/quickstart.toml.
+    pub scenario: PathBuf,
+    /// Directory that receives the run's directory.
+    #[arg(long, default_value = "results", value_name = "DIR")]
+    pub results_dir: PathBuf,
+    /// Hide the progress bar.
+    #[arg(long)]
+    pub no_progress: bool,
+}
+
+/// `coldbench registry …`.
+#[derive(Debug, Subcommand)]
+pub enum RegistryCommand {
+    /// Serve a store over HTTP until Ctrl-C.
+    Serve(ServeArgs),
+}
+
+/// `coldbench registry serve`.
+#[derive(Debug, clap::Args)]
+pub struct ServeArgs {
+    /// Store directory (created if missing).
+    #[arg(long, value_name = "DIR")]
+    pub store: PathBuf,
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1:5000", value_name = "ADDR")]
+    pub listen: SocketAddr,
+    /// Egress bandwidth shared by all connections, e.g. 100MB/s, 1Gbit/s (default unlimited).
+    #[arg(long, value_name = "RATE")]
+    pub bandwidth: Option<Rate>,
+    /// Delay before each response head, e.g. 20ms.
+    #[arg(long, value_name = "DURATION")]
+    pub latency: Option<HumanDuration>,
+}
+
+impl RunArgs {
+    /// Typed options for [`crate::run::run`].
+    pub fn options(&self) -> RunOptions {
+        RunOptions {
+            scenario: self.scenario.clone(),
+            results_dir: self.results_dir.clone(),
+            progress: !self.no_progress,
+        }
+    }
+}
+
+impl ServeArgs {
+    /// Typed options for [`crate::registry::Registry::start`].
+    pub fn config(&self) -> RegistryConfig {
+        RegistryConfig {
+            store_dir: self.store.clone(),
+            listen: self.listen,
+            bandwidth: self.bandwidth,
+            latency: self.latency.map(|l| l.0).unwrap_or_default(),
+        }
+    }
+}

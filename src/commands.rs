@@ -1,0 +1,68 @@
+//! What each subcommand does at the edge: call the core, print results and errors, choose the
+//! exit code (0 ok · 1 run failed · 2 bad input · 3 a check failed · 130 interrupted).
+
+use crate::cli::{RunArgs, ServeArgs};
+use crate::registry::Registry;
+use crate::report;
+use crate::run::{run as run_scenario, RunError};
+
+fn print_error(e: &dyn std::error::Error) {
+    eprintln!("error: {e}");
+    let mut source = e.source();
+    while let Some(s) = source {
+        eprintln!("  caused by: {s}");
+        source = s.source();
+    }
+}
+
+/// `coldbench run`.
+pub async fn run(args: &RunArgs) -> u8 {
+    match run_scenario(&args.options()).await {
+        Ok(outcome) => {
+            print!("{}", report::table::render(&outcome.record));
+            println!("results: {}", outcome.dir.display());
+            let failures = outcome.failures();
+            if failures > 0 {
+                eprintln!(
+                    "error: {failures} sample(s) failed; see {}/samples.csv",
+                    outcome.dir.display()
+                );
+                1
+            } else {
+                0
+            }
+        }
+        Err(e @ RunError::Interrupted { .. }) => {
+            eprintln!("{e}");
+            130
+        }
+        Err(e) => {
+            print_error(&e);
+            e.exit_code() as u8
+        }
+    }
+}
+
+/// `coldbench registry serve`.
+pub async fn registry_serve(args: &ServeArgs) -> u8 {
+    let config = args.config();
+    let registry = match Registry::start(config.clone()).await {
+        Ok(r) => r,
+        Err(e) => {
+            print_error(&e);
+            return 1;
+        }
+    };
+    let bandwidth = config
+        .bandwidth
+        .map_or("unlimited".to_string(), |b| b.to_string());
+    eprintln!(
+        "coldbench registry: serving {} on http://{} (egress {bandwidth}, latency {:?}); Ctrl-C stops",
+        config.store_dir.display(),
+        registry.addr(),
+        config.latency
+    );
+    let _ = tokio::signal::ctrl_c().await;
+    registry.shutdown().await;
+    0
+}

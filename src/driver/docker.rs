@@ -1,0 +1,346 @@
+//! The Docker driver (bollard): cold starts on one Docker engine.
+
+use std::collections::HashMap;
+use std::time::Instant;
+
+use bollard::models::{ContainerCreateBody, HostConfig};
+use bollard::query_parameters::{
+    CreateContainerOptions, CreateImageOptions, ListContainersOptions, ListImagesOptions,
+    RemoveContainerOptions, RemoveImageOptions,
+};
+use bollard::Docker;
+use futures_util::StreamExt;
+
+use super::{ColdStart, Driver, DriverError, EngineContext, Measured};
+use crate::image::REPO_PREFIX;
+use crate::measure::probe::{free_port, wait_ready_async, ProbeSpec};
+use crate::measure::{micros, LayerTiming, Outcome, Phase, PhaseTimes};
+
+/// Label put on every container the harness creates.
+pub const RUN_LABEL: &str = "coldbench.run";
+
+/// A Docker engine reached through its API.
+#[derive(Clone)]
+pub struct DockerDriver {
+    docker: Docker,
+    endpoint: String,
+}
+
+impl DockerDriver {
+    /// Connects to `host` (or `$DOCKER_HOST`, or the local socket), negotiates the API version
+    /// and checks that the engine answers.
+    pub async fn connect(host: Option<&str>) -> Result<DockerDriver, DriverError> {
+        let env_host = std::env::var("DOCKER_HOST").ok().filter(|h| !h.is_empty());
+        let endpoint = host
+            .map(str::to_string)
+            .or(env_host)
+            .unwrap_or_else(|| "unix:///var/run/docker.sock".to_string());
+        let unreachable = |cause: String| DriverError::Unreachable {
+            endpoint: endpoint.clone(),
+            cause,
+        };
+        let docker =
+            Docker::connect_with_host(&endpoint).map_err(|e| unreachable(e.to_string()))?;
+        let docker = docker
+            .negotiate_version()
+            .await
+            .map_err(|e| unreachable(e.to_string()))?;
+        docker
+            .ping()
+            .await
+            .map_err(|e| unreachable(e.to_string()))?;
+        Ok(DockerDriver { docker, endpoint })
+    }
+
+    /// The underlying client.
+    pub fn client(&self) -> &Docker {
+        &self.docker
+    }
+
+    async fn pull(&self, job: &ColdStart) -> Result<Vec<LayerTiming>, String> {
+        let (from_image, tag) = match job.image_ref.rsplit_once(':') {
+            Some((name, tag)) if !tag.contains('/') => (name.to_string(), tag.to_string()),
+            _ => (job.image_ref.clone(), "latest".to_string()),
+        };
+        let options = CreateImageOptions {
+            from_image: Some(from_image),
+            tag: Some(tag),
+            ..Default::default()
+        };
+        let t0 = Instant::now();
+        // The engine names layers by the first 12 hex digits of their blob digest.
+        let mut layers: Vec<LayerTiming> = job
+            .image
+            .layers
+            .iter()
+            .map(|l| LayerTiming {
+                digest: l.digest.to_string(),
+                download_complete_us: None,
+                extract_complete_us: None,
+                already_present: false,
+            })
+            .collect();
+        let short: HashMap<String, usize> = job
+            .image
+            .layers
+            .iter()
+            .enumerate()
+            .map(|(i, l)| (l.digest.hex()[..12].to_string(), i))
+            .collect();
+        let mut stream = self.docker.create_image(Some(options), None, None);
+        while let Some(item) = stream.next().await {
+            let info = item.map_err(|e| e.to_string())?;
+            if let Some(detail) = info.error_detail {
+                return Err(detail.message.unwrap_or_else(|| "pull failed".into()));
+            }
+            let (Some(id), Some(status)) = (info.id, info.status) else {
+                continue;
+            };
+            let Some(&i) = short.get(&id) else { continue };
+            let now = micros(t0.elapsed());
+            match status.as_str() {
+                "Download complete" => layers[i].download_complete_us = Some(now),
+                "Pull complete" => layers[i].extract_complete_us = Some(now),
+                "Already exists" => layers[i].already_present = true,
+                _ => {}
+            }
+        }
+        Ok(layers)
+    }
+
+    async fn create_and_start(
+        &self,
+        job: &ColdStart,
+        name: &str,
+        port: u16,
+        phases: &mut PhaseTimes,
+    ) -> Result<(), (Phase, String)> {
+        let mut env: Vec<String> = vec![format!("PORT={port}")];
+        env.extend(job.env.iter().map(|(k, v)| format!("{k}={v}")));
+        let labels = HashMap::from([
+            (RUN_LABEL.to_string(), job.run_id.clone()),
+            ("coldbench.variant".to_string(), job.variant.clone()),
+        ]);
+        let body = ContainerCreateBody {
+            image: Some(job.image_ref.clone()),
+            env: Some(env),
+            labels: Some(labels),
+            host_config: Some(HostConfig {
+                network_mode: Some("host".into()),
+                ..Default::default()
+            }),
+            ..Default::default()
+        };
+        let options = CreateContainerOptions {
+            name: Some(name.to_string()),
+            ..Default::default()
+        };
+        let t = Instant::now();
+        self.docker
+            .create_container(Some(options), body)
+            .await
+            .map_err(|e| (Phase::Create, e.to_string()))?;
+        phases.create_us = Some(micros(t.elapsed()));
+        let t = Instant::now();
+        self.docker
+            .start_container(name, None)
+            .await
+            .map_err(|e| (Phase::Start, e.to_string()))?;
+        phases.start_us = Some(micros(t.elapsed()));
+        Ok(())
+    }
+
+    async fn remove_container(&self, name: &str) {
+        let options = RemoveContainerOptions {
+            force: true,
+            v: true,
+            ..Default::default()
+        };
+        if let Err(e) = self.docker.remove_container(name, Some(options)).await {
+            tracing::warn!("could not remove container {name}: {e}");
+        }
+    }
+}
+
+/// True for refs the harness owns: `<loopback>:<port>/coldbench/…`.
+pub fn is_harness_ref(reference: &str) -> bool {
+    let Some((host, path)) = reference.split_once('/') else {
+        return false;
+    };
+    let host_name = host.rsplit_once(':').map_or(host, |(h, _)| h);
+    let loopback = host_name == "localhost" || host_name.starts_with("127.");
+    loopback && path.starts_with(&format!("{REPO_PREFIX}/"))
+}
+
+impl Driver for DockerDriver {
+    async fn context(&self) -> Result<EngineContext, DriverError> {
+        let version = self
+            .docker
+            .version()
+            .await
+            .map_err(|source| DriverError::Engine {
+                what: "docker version".into(),
+                source,
+            })?;
+        let info = self
+            .docker
+            .info()
+            .await
+            .map_err(|source| DriverError::Engine {
+                what: "docker info".into(),
+                source,
+            })?;
+        Ok(EngineContext {
+            driver: "docker".into(),
+            endpoint: self.endpoint.clone(),
+            version: version.version,
+            api_version: Some(self.docker.client_version().to_string()),
+            storage_driver: info.driver,
+            kernel: info.kernel_version,
+            os: info.operating_system,
+        })
+    }
+
+    async fn evict(&self) -> Result<(), DriverError> {
+        let images = self
+            .docker
+            .list_images(Some(ListImagesOptions::default()))
+            .await
+            .map_err(|source| DriverError::Engine {
+                what: "listing images to evict".into(),
+                source,
+            })?;
+        for image in images {
+            let refs: Vec<&String> = image.repo_tags.iter().chain(&image.repo_digests).collect();
+            let ours: Vec<&String> = refs.iter().copied().filter(|r| is_harness_ref(r)).collect();
+            if ours.is_empty() {
+                continue;
+            }
+            let targets: Vec<String> = if ours.len() == refs.len() {
+                vec![image.id.clone()]
+            } else {
+                // The user tagged our image too: only untag our refs.
+                ours.into_iter().cloned().collect()
+            };
+            for target in targets {
+                let options = RemoveImageOptions {
+                    force: true,
+                    noprune: false,
+                    ..Default::default()
+                };
+                match self.docker.remove_image(&target, Some(options), None).await {
+                    Ok(_) => {}
+                    Err(bollard::errors::Error::DockerResponseServerError {
+                        status_code: 404,
+                        ..
+                    }) => {}
+                    Err(source) => {
+                        return Err(DriverError::Engine {
+                            what: format!("evicting {target}"),
+                            source,
+                        })
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    async fn cold_start(&self, job: &ColdStart) -> Measured {
+        let mut phases = PhaseTimes::default();
+        let failed = |phase: Phase, message: String| Outcome::Failed { phase, message };
+        let t0 = Instant::now();
+        let layers = match self.pull(job).await {
+            Ok(layers) => layers,
+            Err(message) => {
+                return Measured {
+                    phases,
+                    layers: Vec::new(),
+                    outcome: failed(Phase::Pull, format!("pull {}: {message}", job.image_ref)),
+                }
+            }
+        };
+        phases.pull_us = Some(micros(t0.elapsed()));
+
+        let port = match job.ready.port {
+            Some(p) => p,
+            None => match free_port() {
+                Ok(p) => p,
+                Err(e) => {
+                    return Measured {
+                        phases,
+                        layers,
+                        outcome: failed(Phase::Create, format!("no free port: {e}")),
+                    }
+                }
+            },
+        };
+        let name = format!("coldbench-{}-{}", job.run_id, job.index);
+        let outcome = match self.create_and_start(job, &name, port, &mut phases).await {
+            Err((phase, message)) => failed(phase, message),
+            Ok(()) => {
+                let started = Instant::now();
+                let spec = ProbeSpec {
+                    port,
+                    path: job.ready.http.clone(),
+                    status: job.ready.status,
+                    timeout: job.ready.timeout.0,
+                };
+                match wait_ready_async(spec).await {
+                    Ok(ready_at) => {
+                        phases.first_request_us = Some(micros(ready_at - started));
+                        phases.total_us = Some(micros(ready_at - t0));
+                        Outcome::Ok
+                    }
+                    Err(e) => failed(Phase::FirstRequest, e.to_string()),
+                }
+            }
+        };
+        self.remove_container(&name).await;
+        Measured {
+            phases,
+            layers,
+            outcome,
+        }
+    }
+
+    async fn remove_containers(&self, run_id: &str) -> Result<usize, DriverError> {
+        let filters = HashMap::from([("label".to_string(), vec![format!("{RUN_LABEL}={run_id}")])]);
+        let options = ListContainersOptions {
+            all: true,
+            filters: Some(filters),
+            ..Default::default()
+        };
+        let containers = self
+            .docker
+            .list_containers(Some(options))
+            .await
+            .map_err(|source| DriverError::Engine {
+                what: "listing the run's containers".into(),
+                source,
+            })?;
+        let mut removed = 0;
+        for c in containers {
+            if let Some(id) = c.id {
+                self.remove_container(&id).await;
+                removed += 1;
+            }
+        }
+        Ok(removed)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_loopback_coldbench_refs_are_ours() {
+        assert!(is_harness_ref("127.0.0.1:41234/coldbench/app:latest"));
+        assert!(is_harness_ref("localhost:5000/coldbench/a/b@sha256:abc"));
+        assert!(!is_harness_ref("127.0.0.1:5000/myteam/app:latest"));
+        assert!(!is_harness_ref("docker.io/coldbench/app:latest"));
+        assert!(!is_harness_ref("coldbench/app:latest"));
+        assert!(!is_harness_ref("10.0.0.1:5000/coldbench/app"));
+    }
+}

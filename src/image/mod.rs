@@ -1,0 +1,71 @@
+//! Images: how each variant's image is made and put into the embedded registry.
+
+pub mod oci;
+pub mod synth;
+
+use serde::{Deserialize, Serialize};
+
+use crate::registry::Digest;
+
+/// Repository namespace of every image the harness puts in its registry; eviction only ever
+/// touches refs under it.
+pub const REPO_PREFIX: &str = "coldbench";
+
+/// The static `coldbench-hello` binary embedded at build time (empty when it could not be built).
+pub static HELLO_BINARY: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/coldbench-hello"));
+
+/// A variant's image as stored in the registry.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StoredImage {
+    /// Repository in the registry (`coldbench/<variant>`).
+    pub repository: String,
+    /// Tag in the registry.
+    pub tag: String,
+    /// Manifest digest.
+    pub digest: Digest,
+    /// Config blob digest.
+    pub config_digest: Digest,
+    /// Bytes a cold pull moves: config plus compressed layers.
+    pub compressed_size: u64,
+    /// Uncompressed size of the layers.
+    pub uncompressed_size: u64,
+    /// Layers, base first.
+    pub layers: Vec<LayerInfo>,
+}
+
+/// One layer of a stored image.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LayerInfo {
+    /// Digest of the compressed blob.
+    pub digest: Digest,
+    /// Compressed size.
+    pub size: u64,
+    /// Digest of the uncompressed tar.
+    pub diff_id: Digest,
+    /// Uncompressed size.
+    pub uncompressed_size: u64,
+    /// What made it.
+    pub created_by: String,
+}
+
+/// Errors making an image.
+#[derive(Debug, thiserror::Error)]
+pub enum ImageError {
+    #[error(transparent)]
+    Store(#[from] crate::registry::StoreError),
+    #[error("{what}: {source}")]
+    Io {
+        what: String,
+        source: std::io::Error,
+    },
+    #[error("this coldbench was built without a static coldbench-hello (target not Linux?): rebuild on Linux, or set COLDBENCH_HELLO_BIN=/path/to/static/coldbench-hello at build time")]
+    NoHelloBinary,
+    #[error("variant {variant:?}: size {size} is smaller than its entrypoint layer ({needed} bytes); ask for at least that")]
+    TooSmall {
+        variant: String,
+        size: u64,
+        needed: u64,
+    },
+    #[error("serializing {0}: {1}")]
+    Json(&'static str, serde_json::Error),
+}

@@ -1,0 +1,307 @@
+//! Deterministic synthetic images: filler layers of a chosen compressed size and
+//! compressibility, topped by a layer holding the static `coldbench-hello` entrypoint.
+//!
+//! Same spec and variant name → same bytes → same digests, on any machine: tar headers carry
+//! fixed times and owners, gzip carries no timestamp, and the filler comes from a seeded
+//! ChaCha8 stream (whose output `rand_chacha` keeps stable across versions).
+
+use std::io::{self, Read, Write};
+
+use flate2::write::GzEncoder;
+use flate2::Compression;
+use rand::{RngCore, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use sha2::{Digest as _, Sha256};
+
+use super::oci::{self, Descriptor, History, ImageConfig, Manifest, RootFs, RuntimeConfig};
+use super::{ImageError, LayerInfo, StoredImage, HELLO_BINARY, REPO_PREFIX};
+use crate::registry::{Digest, Store};
+use crate::scenario::SynthSpec;
+
+/// Filler is generated in blocks of this size: a random head, then zeros.
+const BLOCK: usize = 64 * 1024;
+/// Largest single filler file.
+const MAX_FILE: u64 = 64 * 1024 * 1024;
+/// Path of the entrypoint inside the image.
+pub const HELLO_PATH: &str = "/coldbench-hello";
+
+/// Builds the synthetic image for `variant` into `store` as `coldbench/<variant>:latest`.
+pub fn build(store: &Store, variant: &str, spec: &SynthSpec) -> Result<StoredImage, ImageError> {
+    if HELLO_BINARY.is_empty() {
+        return Err(ImageError::NoHelloBinary);
+    }
+    let seed = spec.seed.unwrap_or_else(|| name_seed(variant));
+    let layer_count = (*spec.layers.get_ref()).max(1) as usize;
+    let compressibility = *spec.compressibility.get_ref();
+    let marker = format!("variant={variant}\nseed={seed}\n");
+
+    // The entrypoint layer alone tells how much of the budget is left for filler.
+    let app_files = [
+        FileSpec::bytes("coldbench-hello", 0o755, HELLO_BINARY),
+        FileSpec::bytes("etc/coldbench-variant", 0o644, marker.as_bytes()),
+    ];
+    let app_only = write_layer(store, &app_files, None, "entrypoint")?;
+    let needed = app_only.size;
+    let total = spec.size.0;
+    if total < needed {
+        return Err(ImageError::TooSmall {
+            variant: variant.to_string(),
+            size: total,
+            needed,
+        });
+    }
+    let filler_budget = total - needed;
+
+    let mut layers = Vec::with_capacity(layer_count);
+    if layer_count == 1 {
+        let filler = Filler::new(filler_budget, compressibility, seed, 0);
+        layers.push(write_layer(store, &app_files, Some(filler), "entrypoint")?);
+    } else {
+        let n = (layer_count - 1) as u64;
+        for i in 0..n {
+            let share = filler_budget / n + u64::from(i < filler_budget % n);
+            let filler = Filler::new(share, compressibility, seed, i + 1);
+            let label = format!("filler {}/{n}", i + 1);
+            layers.push(write_layer(store, &[], Some(filler), &label)?);
+        }
+        layers.push(app_only);
+    }
+
+    let config = ImageConfig {
+        created: Some("1970-01-01T00:00:00Z".into()),
+        architecture: oci::host_architecture().into(),
+        os: "linux".into(),
+        config: RuntimeConfig {
+            user: None,
+            env: Some(vec!["PATH=/".into(), "HOST=127.0.0.1".into()]),
+            entrypoint: Some(vec![HELLO_PATH.into()]),
+            cmd: None,
+        },
+        rootfs: RootFs {
+            kind: "layers".into(),
+            diff_ids: layers.iter().map(|l| l.diff_id.clone()).collect(),
+        },
+        history: layers
+            .iter()
+            .map(|l| History {
+                created_by: Some(l.created_by.clone()),
+                empty_layer: None,
+            })
+            .collect(),
+    };
+    let config_bytes =
+        serde_json::to_vec(&config).map_err(|e| ImageError::Json("image config", e))?;
+    let config_digest = store.put_blob(&config_bytes)?;
+    let manifest = Manifest {
+        schema_version: 2,
+        media_type: Some(oci::MANIFEST_V1.into()),
+        config: Descriptor {
+            media_type: oci::CONFIG_V1.into(),
+            digest: config_digest.clone(),
+            size: config_bytes.len() as u64,
+        },
+        layers: layers
+            .iter()
+            .map(|l| Descriptor {
+                media_type: oci::LAYER_TAR_GZIP.into(),
+                digest: l.digest.clone(),
+                size: l.size,
+            })
+            .collect(),
+    };
+    let manifest_bytes =
+        serde_json::to_vec_pretty(&manifest).map_err(|e| ImageError::Json("manifest", e))?;
+    let repository = format!("{REPO_PREFIX}/{variant}");
+    let tag = "latest".to_string();
+    let digest = store.put_manifest(&repository, &tag, oci::MANIFEST_V1, &manifest_bytes)?;
+
+    Ok(StoredImage {
+        repository,
+        tag,
+        digest,
+        config_digest,
+        compressed_size: config_bytes.len() as u64 + layers.iter().map(|l| l.size).sum::<u64>(),
+        uncompressed_size: layers.iter().map(|l| l.uncompressed_size).sum(),
+        layers,
+    })
+}
+
+/// A stable 64-bit seed from a variant name (FNV-1a).
+fn name_seed(name: &str) -> u64 {
+    name.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    })
+}
+
+/// A small file placed in a layer.
+struct FileSpec<'a> {
+    path: &'a str,
+    mode: u32,
+    data: &'a [u8],
+}
+
+impl<'a> FileSpec<'a> {
+    fn bytes(path: &'a str, mode: u32, data: &'a [u8]) -> Self {
+        FileSpec { path, mode, data }
+    }
+}
+
+/// Filler content for one layer: enough uncompressed bytes that gzip leaves about `target`.
+struct Filler {
+    target: u64,
+    uncompressed: u64,
+    random_per_block: usize,
+    rng: ChaCha8Rng,
+    index: u64,
+}
+
+impl Filler {
+    fn new(target: u64, compressibility: f64, seed: u64, index: u64) -> Self {
+        let keep = (1.0 - compressibility).clamp(0.05, 1.0);
+        Filler {
+            target,
+            uncompressed: (target as f64 / keep).round() as u64,
+            random_per_block: ((BLOCK as f64) * keep).round() as usize,
+            rng: ChaCha8Rng::seed_from_u64(seed ^ index.wrapping_mul(0x9e37_79b9_7f4a_7c15)),
+            index,
+        }
+    }
+}
+
+/// A reader producing `len` filler bytes: each block a random head then zeros.
+struct FillerReader<'a> {
+    rng: &'a mut ChaCha8Rng,
+    random_per_block: usize,
+    remaining: u64,
+    block: Vec<u8>,
+    pos: usize,
+}
+
+impl Read for FillerReader<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        if self.remaining == 0 {
+            return Ok(0);
+        }
+        if self.pos == self.block.len() {
+            let len = (BLOCK as u64).min(self.remaining) as usize;
+            self.block.resize(len, 0);
+            let random = self.random_per_block.min(len);
+            self.rng.fill_bytes(&mut self.block[..random]);
+            self.block[random..].fill(0);
+            self.pos = 0;
+        }
+        let n = buf
+            .len()
+            .min(self.block.len() - self.pos)
+            .min(self.remaining as usize);
+        buf[..n].copy_from_slice(&self.block[self.pos..self.pos + n]);
+        self.pos += n;
+        self.remaining -= n as u64;
+        Ok(n)
+    }
+}
+
+/// Hashes and counts what passes through (the uncompressed tar → its diff_id).
+struct HashingWriter<W> {
+    inner: W,
+    hasher: Sha256,
+    bytes: u64,
+}
+
+impl<W: Write> Write for HashingWriter<W> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let n = self.inner.write(buf)?;
+        self.hasher.update(&buf[..n]);
+        self.bytes += n as u64;
+        Ok(n)
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        self.inner.flush()
+    }
+}
+
+fn header(kind: tar::EntryType, mode: u32, size: u64) -> tar::Header {
+    let mut h = tar::Header::new_gnu();
+    h.set_entry_type(kind);
+    h.set_mode(mode);
+    h.set_size(size);
+    h.set_mtime(0);
+    h.set_uid(0);
+    h.set_gid(0);
+    h
+}
+
+/// Writes one gzip layer holding `files` and optional `filler` into the store.
+fn write_layer(
+    store: &Store,
+    files: &[FileSpec<'_>],
+    filler: Option<Filler>,
+    label: &str,
+) -> Result<LayerInfo, ImageError> {
+    let io_err = |source: io::Error| ImageError::Io {
+        what: format!("writing synthetic layer ({label})"),
+        source,
+    };
+    let gz = GzEncoder::new(store.blob_writer()?, Compression::fast());
+    let hashing = HashingWriter {
+        inner: gz,
+        hasher: Sha256::new(),
+        bytes: 0,
+    };
+    let mut tar = tar::Builder::new(hashing);
+    let mut created_by = format!("coldbench synth: {label}");
+
+    for f in files {
+        if let Some((dir, _)) = f.path.rsplit_once('/') {
+            let mut h = header(tar::EntryType::Directory, 0o755, 0);
+            tar.append_data(&mut h, format!("{dir}/"), io::empty())
+                .map_err(io_err)?;
+        }
+        let mut h = header(tar::EntryType::Regular, f.mode, f.data.len() as u64);
+        tar.append_data(&mut h, f.path, f.data).map_err(io_err)?;
+    }
+
+    if let Some(mut filler) = filler {
+        created_by = format!(
+            "{created_by} ({} compressed target, {} uncompressed)",
+            crate::units::format_bytes(filler.target),
+            crate::units::format_bytes(filler.uncompressed)
+        );
+        let dir = format!("data/{}", filler.index);
+        let mut h = header(tar::EntryType::Directory, 0o755, 0);
+        tar.append_data(&mut h, "data/", io::empty())
+            .map_err(io_err)?;
+        tar.append_data(&mut h, format!("{dir}/"), io::empty())
+            .map_err(io_err)?;
+        let mut left = filler.uncompressed;
+        let mut file_no = 0;
+        while left > 0 {
+            let len = left.min(MAX_FILE);
+            let mut h = header(tar::EntryType::Regular, 0o644, len);
+            let reader = FillerReader {
+                rng: &mut filler.rng,
+                random_per_block: filler.random_per_block,
+                remaining: len,
+                block: Vec::new(),
+                pos: 0,
+            };
+            tar.append_data(&mut h, format!("{dir}/blob-{file_no}.bin"), reader)
+                .map_err(io_err)?;
+            left -= len;
+            file_no += 1;
+        }
+    }
+
+    let hashing = tar.into_inner().map_err(io_err)?;
+    let diff_id: Digest = format!("sha256:{:x}", hashing.hasher.finalize()).parse()?;
+    let uncompressed_size = hashing.bytes;
+    let blob = hashing.inner.finish().map_err(io_err)?;
+    let (digest, size) = blob.commit()?;
+    Ok(LayerInfo {
+        digest,
+        size,
+        diff_id,
+        uncompressed_size,
+        created_by,
+    })
+}

@@ -1,0 +1,26 @@
+//! The `coldbench` command: parse, call the library, print the error chain, exit with its code.
+
+use clap::Parser;
+use coldbench::cli::{Cli, Command, RegistryCommand};
+
+#[tokio::main]
+async fn main() {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    let code = match cli.command {
+        Command::Run(args) => coldbench::commands::run(&args).await,
+        Command::Registry(RegistryCommand::Serve(args)) => {
+            coldbench::commands::registry_serve(&args).await
+        }
+    };
+    // Exit here rather than return: a probe thread still polling after Ctrl-C must not hold
+    // the process until its timeout.
+    let _ = std::io::Write::flush(&mut std::io::stdout());
+    std::process::exit(i32::from(code));
+}

@@ -1,0 +1,152 @@
+//! The first request: poll `GET path` on 127.0.0.1 every ≤ 1 ms until the expected status.
+//!
+//! Runs on a blocking thread with std sockets and a 250 µs sleep, because async timers round
+//! up to whole milliseconds and the poll interval bounds the measurement's resolution.
+
+use std::io::{Read, Write};
+use std::net::{Ipv4Addr, SocketAddr, TcpStream};
+use std::time::{Duration, Instant};
+
+/// Pause between attempts.
+const POLL_INTERVAL: Duration = Duration::from_micros(250);
+
+/// What to ask and what to expect.
+#[derive(Debug, Clone)]
+pub struct ProbeSpec {
+    /// Port on 127.0.0.1.
+    pub port: u16,
+    /// Request path.
+    pub path: String,
+    /// Expected HTTP status.
+    pub status: u16,
+    /// Give up after this long.
+    pub timeout: Duration,
+}
+
+/// Why the probe gave up.
+#[derive(Debug, thiserror::Error)]
+#[error("no HTTP {expected} from 127.0.0.1:{port}{path} within {timeout:?} ({attempts} attempts; last: {last})")]
+pub struct ProbeError {
+    port: u16,
+    path: String,
+    expected: u16,
+    timeout: Duration,
+    attempts: u64,
+    last: String,
+}
+
+/// Polls until the expected status arrives; returns the instant it did.
+pub fn wait_ready(spec: &ProbeSpec) -> Result<Instant, ProbeError> {
+    let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, spec.port));
+    let request = format!(
+        "GET {} HTTP/1.1\r\nHost: 127.0.0.1:{}\r\nUser-Agent: coldbench\r\nConnection: close\r\n\r\n",
+        spec.path, spec.port
+    );
+    let deadline = Instant::now() + spec.timeout;
+    let mut attempts = 0;
+    let mut last = String::from("no attempt");
+    while Instant::now() < deadline {
+        attempts += 1;
+        match ask(addr, &request) {
+            Ok(status) if status == spec.status => return Ok(Instant::now()),
+            Ok(status) => last = format!("HTTP {status}"),
+            Err(e) => last = e.to_string(),
+        }
+        std::thread::sleep(POLL_INTERVAL);
+    }
+    Err(ProbeError {
+        port: spec.port,
+        path: spec.path.clone(),
+        expected: spec.status,
+        timeout: spec.timeout,
+        attempts,
+        last,
+    })
+}
+
+/// Async wrapper: runs [`wait_ready`] on a blocking thread.
+pub async fn wait_ready_async(spec: ProbeSpec) -> Result<Instant, ProbeError> {
+    let fallback = spec.clone();
+    tokio::task::spawn_blocking(move || wait_ready(&spec))
+        .await
+        .unwrap_or_else(|e| {
+            Err(ProbeError {
+                port: fallback.port,
+                path: fallback.path,
+                expected: fallback.status,
+                timeout: fallback.timeout,
+                attempts: 0,
+                last: format!("probe thread failed: {e}"),
+            })
+        })
+}
+
+/// One request; returns the status code.
+fn ask(addr: SocketAddr, request: &str) -> std::io::Result<u16> {
+    let mut stream = TcpStream::connect_timeout(&addr, Duration::from_secs(1))?;
+    stream.set_read_timeout(Some(Duration::from_secs(2)))?;
+    stream.set_nodelay(true)?;
+    stream.write_all(request.as_bytes())?;
+    let mut head = [0u8; 64];
+    let mut len = 0;
+    while len < 12 {
+        let n = stream.read(&mut head[len..])?;
+        if n == 0 {
+            break;
+        }
+        len += n;
+    }
+    // "HTTP/1.1 200 OK"
+    std::str::from_utf8(&head[..len])
+        .ok()
+        .and_then(|s| s.split_whitespace().nth(1))
+        .and_then(|code| code.parse().ok())
+        .ok_or_else(|| std::io::Error::other("not an HTTP response"))
+}
+
+/// A free TCP port on 127.0.0.1 (bound then released).
+pub fn free_port() -> std::io::Result<u16> {
+    let listener = std::net::TcpListener::bind((Ipv4Addr::LOCALHOST, 0))?;
+    Ok(listener.local_addr()?.port())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn waits_for_a_server_that_comes_up_late() {
+        let port = free_port().unwrap();
+        let server = std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_millis(50));
+            let l = std::net::TcpListener::bind(("127.0.0.1", port)).unwrap();
+            let (mut s, _) = l.accept().unwrap();
+            let mut buf = [0u8; 512];
+            let _ = s.read(&mut buf);
+            s.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n")
+                .unwrap();
+        });
+        let spec = ProbeSpec {
+            port,
+            path: "/".into(),
+            status: 200,
+            timeout: Duration::from_secs(5),
+        };
+        let t0 = Instant::now();
+        let ready = wait_ready(&spec).unwrap();
+        assert!(ready - t0 >= Duration::from_millis(50));
+        server.join().unwrap();
+    }
+
+    #[test]
+    fn gives_up_after_the_timeout() {
+        let spec = ProbeSpec {
+            port: free_port().unwrap(),
+            path: "/".into(),
+            status: 200,
+            timeout: Duration::from_millis(30),
+        };
+        let e = wait_ready(&spec).unwrap_err().to_string();
+        assert!(e.contains("no HTTP 200") && e.contains("attempts"), "{e}");
+    }
+}

@@ -1,0 +1,162 @@
+//! Errors in the distribution spec's JSON form: `{"errors":[{"code","message","detail"}]}`.
+
+use hyper::StatusCode;
+
+use super::store::StoreError;
+
+/// One API error: an HTTP status and a spec error code.
+#[derive(Debug)]
+pub struct ApiError {
+    /// HTTP status to answer with.
+    pub status: StatusCode,
+    /// Spec code such as `BLOB_UNKNOWN`.
+    pub code: &'static str,
+    /// Human message.
+    pub message: String,
+    /// Optional structured detail.
+    pub detail: serde_json::Value,
+}
+
+impl ApiError {
+    /// An error with `status`, `code` and `message`.
+    pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
+        ApiError {
+            status,
+            code,
+            message: message.into(),
+            detail: serde_json::Value::Null,
+        }
+    }
+
+    /// Adds a detail object.
+    pub fn with_detail(mut self, detail: serde_json::Value) -> Self {
+        self.detail = detail;
+        self
+    }
+
+    pub fn blob_unknown(digest: &str) -> Self {
+        Self::new(
+            StatusCode::NOT_FOUND,
+            "BLOB_UNKNOWN",
+            "blob unknown to registry",
+        )
+        .with_detail(serde_json::json!({ "digest": digest }))
+    }
+
+    pub fn upload_unknown() -> Self {
+        Self::new(
+            StatusCode::NOT_FOUND,
+            "BLOB_UPLOAD_UNKNOWN",
+            "blob upload unknown to registry",
+        )
+    }
+
+    pub fn upload_invalid(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, "BLOB_UPLOAD_INVALID", message)
+    }
+
+    pub fn digest_invalid(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, "DIGEST_INVALID", message)
+    }
+
+    pub fn manifest_unknown(reference: &str) -> Self {
+        Self::new(
+            StatusCode::NOT_FOUND,
+            "MANIFEST_UNKNOWN",
+            "manifest unknown",
+        )
+        .with_detail(serde_json::json!({ "reference": reference }))
+    }
+
+    pub fn manifest_invalid(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, "MANIFEST_INVALID", message)
+    }
+
+    pub fn manifest_blob_unknown(digest: &str) -> Self {
+        Self::new(
+            StatusCode::BAD_REQUEST,
+            "MANIFEST_BLOB_UNKNOWN",
+            "manifest references a blob unknown to registry",
+        )
+        .with_detail(serde_json::json!({ "digest": digest }))
+    }
+
+    pub fn name_invalid(name: &str) -> Self {
+        Self::new(
+            StatusCode::BAD_REQUEST,
+            "NAME_INVALID",
+            "invalid repository name",
+        )
+        .with_detail(serde_json::json!({ "name": name }))
+    }
+
+    pub fn name_unknown(name: &str) -> Self {
+        Self::new(
+            StatusCode::NOT_FOUND,
+            "NAME_UNKNOWN",
+            "repository name not known to registry",
+        )
+        .with_detail(serde_json::json!({ "name": name }))
+    }
+
+    pub fn tag_invalid(tag: &str) -> Self {
+        Self::new(
+            StatusCode::BAD_REQUEST,
+            "TAG_INVALID",
+            "manifest tag is invalid",
+        )
+        .with_detail(serde_json::json!({ "tag": tag }))
+    }
+
+    pub fn range_invalid(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::RANGE_NOT_SATISFIABLE, "RANGE_INVALID", message)
+    }
+
+    pub fn size_invalid(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::PAYLOAD_TOO_LARGE, "SIZE_INVALID", message)
+    }
+
+    pub fn unsupported(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::METHOD_NOT_ALLOWED, "UNSUPPORTED", message)
+    }
+
+    pub fn not_found() -> Self {
+        Self::new(StatusCode::NOT_FOUND, "UNSUPPORTED", "no such endpoint")
+    }
+
+    pub fn internal(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::INTERNAL_SERVER_ERROR, "UNKNOWN", message)
+    }
+
+    /// The JSON body.
+    pub fn body(&self) -> String {
+        let mut error = serde_json::json!({ "code": self.code, "message": self.message });
+        if !self.detail.is_null() {
+            error["detail"] = self.detail.clone();
+        }
+        serde_json::json!({ "errors": [error] }).to_string()
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::InvalidDigest(d) => {
+                ApiError::digest_invalid(format!("invalid digest {d:?}"))
+            }
+            StoreError::InvalidName(n) => ApiError::name_invalid(&n),
+            StoreError::InvalidTag(t) => ApiError::tag_invalid(&t),
+            StoreError::DigestMismatch { expected, actual } => {
+                ApiError::digest_invalid("provided digest did not match uploaded content")
+                    .with_detail(serde_json::json!({
+                        "expected": expected.as_str(),
+                        "actual": actual.as_str(),
+                    }))
+            }
+            e @ StoreError::Io { .. } => {
+                tracing::warn!("registry store: {e}");
+                ApiError::internal(e.to_string())
+            }
+        }
+    }
+}

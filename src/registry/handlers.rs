@@ -1,0 +1,173 @@
+//! Dispatch of a request to its endpoint, plus the small endpoints (`/v2/`, tags, catalog).
+
+use hyper::body::Incoming;
+use hyper::{Method, Request, Response, StatusCode};
+
+use super::body::Body;
+use super::errors::ApiError;
+use super::names::valid_repository;
+use super::reply::{self, Reply};
+use super::routes::{self, query_param, Route};
+use super::serve::{Lane, Shared};
+use super::{blobs, manifests, upload_routes};
+
+/// Answers one request; errors become the spec's JSON error responses.
+pub async fn handle(req: Request<Incoming>, shared: &Shared, lane: &Lane) -> Response<Body> {
+    let head_only = req.method() == Method::HEAD;
+    match dispatch(req, shared, lane).await {
+        Ok(resp) => resp,
+        Err(e) => reply::error(&e, head_only),
+    }
+}
+
+async fn dispatch(req: Request<Incoming>, shared: &Shared, lane: &Lane) -> Reply {
+    let route = routes::parse(req.uri().path()).ok_or_else(ApiError::not_found)?;
+    let (parts, body) = req.into_parts();
+    let query = parts.uri.query();
+    let method = &parts.method;
+    let head_only = method == Method::HEAD;
+    let get_or_head = method == Method::GET || head_only;
+    match route {
+        Route::Base if get_or_head => Ok(reply::json(StatusCode::OK, &serde_json::json!({}))),
+        Route::Catalog if method == Method::GET => catalog(shared, query),
+        Route::Tags { name } if method == Method::GET => tags(shared, &checked(name)?, query),
+        Route::Manifest { name, reference } => {
+            let name = checked(name)?;
+            match *method {
+                Method::GET | Method::HEAD => {
+                    manifests::get(shared, lane, &name, &reference, head_only)
+                }
+                Method::PUT => {
+                    manifests::put(shared, &name, &reference, &parts.headers, body).await
+                }
+                Method::DELETE => manifests::delete(shared, &name, &reference),
+                _ => Err(unsupported(method)),
+            }
+        }
+        Route::Blob { name, digest } => {
+            checked(name)?;
+            match *method {
+                Method::GET | Method::HEAD => {
+                    blobs::get(shared, lane, &digest, &parts.headers, head_only)
+                }
+                Method::DELETE => Err(ApiError::unsupported("blob deletion is not supported")),
+                _ => Err(unsupported(method)),
+            }
+        }
+        Route::UploadStart { name } if method == Method::POST => {
+            upload_routes::start(shared, &checked(name)?, query, body).await
+        }
+        Route::Upload { name, id } => {
+            let name = checked(name)?;
+            match *method {
+                Method::PATCH => {
+                    upload_routes::patch(shared, &name, &id, &parts.headers, body).await
+                }
+                Method::PUT => {
+                    upload_routes::finish(shared, &name, &id, query, &parts.headers, body).await
+                }
+                Method::GET => upload_routes::status(shared, &name, &id).await,
+                Method::DELETE => upload_routes::cancel(shared, &name, &id),
+                _ => Err(unsupported(method)),
+            }
+        }
+        _ => Err(unsupported(method)),
+    }
+}
+
+fn checked(name: String) -> Result<String, ApiError> {
+    if valid_repository(&name) {
+        Ok(name)
+    } else {
+        Err(ApiError::name_invalid(&name))
+    }
+}
+
+fn unsupported(method: &Method) -> ApiError {
+    ApiError::unsupported(format!("{method} is not supported here"))
+}
+
+/// `GET /v2/<name>/tags/list[?n=&last=]`.
+fn tags(shared: &Shared, name: &str, query: Option<&str>) -> Reply {
+    let all = shared
+        .store
+        .tags(name)?
+        .ok_or_else(|| ApiError::name_unknown(name))?;
+    let (page, next) = paginate(all, query)?;
+    let mut resp = reply::json(
+        StatusCode::OK,
+        &serde_json::json!({ "name": name, "tags": page }),
+    );
+    if let Some((n, last)) = next {
+        let link = format!(
+            "</v2/{name}/tags/list?n={n}&last={}>; rel=\"next\"",
+            routes::percent_encode(&last)
+        );
+        reply::set(&mut resp, "link", &link);
+    }
+    Ok(resp)
+}
+
+/// `GET /v2/_catalog[?n=&last=]`.
+fn catalog(shared: &Shared, query: Option<&str>) -> Reply {
+    let (page, next) = paginate(shared.store.repositories()?, query)?;
+    let mut resp = reply::json(StatusCode::OK, &serde_json::json!({ "repositories": page }));
+    if let Some((n, last)) = next {
+        let link = format!(
+            "</v2/_catalog?n={n}&last={}>; rel=\"next\"",
+            routes::percent_encode(&last)
+        );
+        reply::set(&mut resp, "link", &link);
+    }
+    Ok(resp)
+}
+
+/// Applies `last` (entries after it) and `n` (at most that many) to a sorted list; also returns
+/// `(n, last entry)` for the `Link` header when entries remain.
+pub fn paginate(
+    sorted: Vec<String>,
+    query: Option<&str>,
+) -> Result<(Vec<String>, Option<(usize, String)>), ApiError> {
+    let last = query_param(query, "last");
+    let n = match query_param(query, "n") {
+        None => None,
+        Some(n) => Some(n.parse::<usize>().map_err(|_| {
+            ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "PAGINATION_NUMBER_INVALID",
+                "invalid n",
+            )
+        })?),
+    };
+    let mut items: Vec<String> = match &last {
+        Some(last) => sorted.into_iter().filter(|t| t > last).collect(),
+        None => sorted,
+    };
+    let mut next = None;
+    if let Some(n) = n {
+        if items.len() > n {
+            items.truncate(n);
+            next = items.last().map(|last| (n, last.clone()));
+        }
+    }
+    Ok((items, next))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::paginate;
+
+    #[test]
+    fn pagination() {
+        let all: Vec<String> = ["a", "b", "c", "d"].iter().map(|s| s.to_string()).collect();
+        let (page, next) = paginate(all.clone(), Some("n=2")).unwrap();
+        assert_eq!(page, ["a", "b"]);
+        assert_eq!(next, Some((2, "b".to_string())));
+        let (page, next) = paginate(all.clone(), Some("n=2&last=b")).unwrap();
+        assert_eq!(page, ["c", "d"]);
+        assert_eq!(next, None);
+        let (page, _) = paginate(all.clone(), None).unwrap();
+        assert_eq!(page.len(), 4);
+        assert!(paginate(all, Some("n=x")).is_err());
+    }
+}

@@ -1,0 +1,164 @@
+//! Embedded OCI registry (distribution spec subset that docker, containerd and skopeo use),
+//! serving blobs through a throttled [`crate::throttle::Path`].
+//!
+//! Files: `store` (content-addressed disk store), `routes` (paths to endpoints), `handlers`,
+//! `manifests`, `blobs`, `upload_routes` and `uploads` (endpoints), `body` (paced response
+//! bodies), `serve` (listeners and connections), `errors` and `reply` (responses).
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+use crate::throttle::{Link, Path};
+use crate::units::Rate;
+
+mod blobs;
+mod body;
+mod digest;
+mod errors;
+mod handlers;
+mod manifests;
+mod names;
+mod reply;
+mod routes;
+mod serve;
+mod store;
+mod upload_routes;
+mod uploads;
+
+pub use names::{valid_repository, valid_tag};
+pub use store::{BlobWriter, Digest, ManifestInfo, Reference, Store, StoreError};
+
+use serve::{Counters, Lane, Shared};
+
+/// How to start a registry.
+#[derive(Debug, Clone)]
+pub struct RegistryConfig {
+    /// Directory of the content-addressed store (created if missing).
+    pub store_dir: PathBuf,
+    /// Address to listen on; port 0 picks a free one.
+    pub listen: SocketAddr,
+    /// Egress bandwidth shared by every connection; `None` is unlimited.
+    pub bandwidth: Option<Rate>,
+    /// Delay before each response head (time to first byte).
+    pub latency: Duration,
+}
+
+/// Bytes the registry has sent in response bodies since it started (monotonic counters).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+pub struct ServedBytes {
+    /// Bytes of blob bodies (configs and layers).
+    pub blobs: u64,
+    /// Bytes of manifest bodies.
+    pub manifests: u64,
+}
+
+/// Errors starting or running the registry.
+#[derive(Debug, thiserror::Error)]
+pub enum RegistryError {
+    #[error("cannot listen on {addr}: {source}")]
+    Bind {
+        addr: SocketAddr,
+        source: std::io::Error,
+    },
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// A running registry; dropping it without [`Registry::shutdown`] aborts its tasks.
+pub struct Registry {
+    addr: SocketAddr,
+    shared: Arc<Shared>,
+    counters: Arc<Counters>,
+    egress: Option<Arc<Link>>,
+    stop: watch::Sender<bool>,
+    task: Option<JoinHandle<()>>,
+}
+
+impl Registry {
+    /// Opens the store and starts serving on `config.listen`.
+    pub async fn start(config: RegistryConfig) -> Result<Registry, RegistryError> {
+        let store = Store::open(&config.store_dir)?;
+        let bind_err = |source| RegistryError::Bind {
+            addr: config.listen,
+            source,
+        };
+        let listener = TcpListener::bind(config.listen).await.map_err(bind_err)?;
+        let addr = listener.local_addr().map_err(bind_err)?;
+        let egress = config.bandwidth.map(|rate| Arc::new(Link::new(rate)));
+        let shared = Arc::new(Shared {
+            store,
+            uploads: Default::default(),
+            latency: config.latency,
+        });
+        let counters = Arc::new(Counters::default());
+        let lane = Lane {
+            path: Path::new(egress.iter().cloned().collect()),
+            counters: counters.clone(),
+        };
+        let (stop, stopped) = watch::channel(false);
+        let task = tokio::spawn(serve::serve_listener(
+            listener,
+            lane,
+            shared.clone(),
+            stopped,
+        ));
+        tracing::debug!("registry: listening on {addr}");
+        Ok(Registry {
+            addr,
+            shared,
+            counters,
+            egress,
+            stop,
+            task: Some(task),
+        })
+    }
+
+    /// The address it listens on (with the real port when 0 was asked for).
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// The store behind it, for putting images in directly.
+    pub fn store(&self) -> &Store {
+        &self.shared.store
+    }
+
+    /// Counters of bytes served so far.
+    pub fn served(&self) -> ServedBytes {
+        self.counters.snapshot()
+    }
+
+    /// The registry's egress link (`None` when unlimited).
+    pub fn egress(&self) -> Option<&Arc<Link>> {
+        self.egress.as_ref()
+    }
+
+    /// Stops accepting, ends open connections, and waits for the server task.
+    pub async fn shutdown(mut self) {
+        let _ = self.stop.send(true);
+        if let Some(task) = self.task.take() {
+            if let Err(e) = task.await {
+                tracing::warn!("registry: server task ended badly: {e}");
+            }
+        }
+    }
+}
+
+impl Drop for Registry {
+    fn drop(&mut self) {
+        if let Some(task) = self.task.take() {
+            task.abort();
+        }
+    }
+}
+
+#[cfg(test)]
+mod test_client;
+#[cfg(test)]
+mod tests;

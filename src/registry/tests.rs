@@ -1,0 +1,460 @@
+//! Endpoint tests against a real registry on 127.0.0.1 (raw HTTP/1.1 client, no mocks).
+
+use std::time::{Duration, Instant};
+
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+use super::test_client::{request, Resp};
+use super::*;
+
+async fn start(latency: Duration) -> (tempfile::TempDir, Registry) {
+    let dir = tempfile::tempdir().unwrap();
+    let registry = Registry::start(RegistryConfig {
+        store_dir: dir.path().join("store"),
+        listen: "127.0.0.1:0".parse().unwrap(),
+        bandwidth: None,
+        latency,
+    })
+    .await
+    .unwrap();
+    (dir, registry)
+}
+
+async fn get(reg: &Registry, path: &str) -> Resp {
+    request(reg.addr(), "GET", path, &[], b"").await
+}
+
+fn files_in(dir: &std::path::Path) -> usize {
+    std::fs::read_dir(dir).unwrap().count()
+}
+
+fn manifest_for(config: &Digest, layer: &Digest, layer_size: usize) -> Vec<u8> {
+    serde_json::to_vec_pretty(&serde_json::json!({
+        "schemaVersion": 2,
+        "mediaType": "application/vnd.oci.image.manifest.v1+json",
+        "config": {"mediaType": "application/vnd.oci.image.config.v1+json", "digest": config, "size": 2},
+        "layers": [{"mediaType": "application/vnd.oci.image.layer.v1.tar", "digest": layer, "size": layer_size}],
+    }))
+    .unwrap()
+}
+
+#[tokio::test]
+async fn base_endpoint_answers_with_the_api_version() {
+    let (_dir, reg) = start(Duration::ZERO).await;
+    let resp = get(&reg, "/v2/").await;
+    assert_eq!(resp.status, 200);
+    assert_eq!(resp.body, b"{}");
+    assert_eq!(
+        resp.header("docker-distribution-api-version"),
+        Some("registry/2.0")
+    );
+    let resp = get(&reg, "/v1/whatever").await;
+    assert_eq!(resp.status, 404);
+    assert_eq!(
+        resp.header("docker-distribution-api-version"),
+        Some("registry/2.0")
+    );
+    reg.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_digest_mismatch_is_digest_invalid_and_stores_nothing() {
+    let (dir, reg) = start(Duration::ZERO).await;
+    let wrong = Digest::of(b"something else");
+    let path = format!(
+        "/v2/r/blobs/uploads/?digest={}",
+        wrong.as_str().replace(':', "%3A")
+    );
+    let resp = request(reg.addr(), "POST", &path, &[], b"payload").await;
+    assert_eq!(resp.status, 400);
+    assert_eq!(resp.error_code(), "DIGEST_INVALID");
+    // The chunked way ends the same.
+    let start = request(reg.addr(), "POST", "/v2/r/blobs/uploads/", &[], b"").await;
+    let location = start.header("location").unwrap().to_string();
+    let resp = request(reg.addr(), "PATCH", &location, &[], b"payload").await;
+    assert_eq!(resp.status, 202);
+    let resp = request(
+        reg.addr(),
+        "PUT",
+        &format!("{location}?digest={wrong}"),
+        &[],
+        b"",
+    )
+    .await;
+    assert_eq!(resp.error_code(), "DIGEST_INVALID");
+    let store = dir.path().join("store");
+    assert_eq!(files_in(&store.join("blobs/sha256")), 0);
+    assert_eq!(files_in(&store.join("tmp")), 0);
+    assert_eq!(get(&reg, &format!("/v2/r/blobs/{wrong}")).await.status, 404);
+    assert!(reg.shared.uploads.is_empty());
+}
+
+#[tokio::test]
+async fn bad_names_are_name_invalid() {
+    let (dir, reg) = start(Duration::ZERO).await;
+    for path in [
+        "/v2/../x/manifests/v1",
+        "/v2//abs/manifests/v1",
+        "/v2/A/manifests/v1",
+        "/v2/a//b/manifests/v1",
+        "/v2/a/../../b/tags/list",
+    ] {
+        let resp = get(&reg, path).await;
+        assert_eq!(
+            (resp.status, resp.error_code()),
+            (400, "NAME_INVALID".into()),
+            "{path}"
+        );
+    }
+    let resp = request(reg.addr(), "POST", "/v2/../x/blobs/uploads/", &[], b"").await;
+    assert_eq!(resp.error_code(), "NAME_INVALID");
+    let resp = request(reg.addr(), "PUT", "/v2/a/manifests/..", &[], b"{}").await;
+    assert_eq!(resp.error_code(), "TAG_INVALID");
+    let resp = get(&reg, "/v2/a/blobs/sha256:XYZ").await;
+    assert_eq!(
+        (resp.status, resp.error_code()),
+        (400, "DIGEST_INVALID".into())
+    );
+    assert!(!dir.path().join("x").exists());
+}
+
+#[tokio::test]
+async fn blobs_serve_ranges_and_heads() {
+    let (_dir, reg) = start(Duration::ZERO).await;
+    let data: Vec<u8> = (0..1000u32).map(|i| (i % 251) as u8).collect();
+    let digest = reg.store().put_blob(&data).unwrap();
+    let path = format!("/v2/any/repo/blobs/{digest}");
+
+    let resp = get(&reg, &path).await;
+    assert_eq!(resp.status, 200);
+    assert_eq!(resp.body, data);
+    assert_eq!(resp.header("docker-content-digest"), Some(digest.as_str()));
+    assert_eq!(resp.header("content-length"), Some("1000"));
+
+    let resp = request(reg.addr(), "GET", &path, &[("Range", "bytes=10-19")], b"").await;
+    assert_eq!(resp.status, 206);
+    assert_eq!(resp.header("content-range"), Some("bytes 10-19/1000"));
+    assert_eq!(resp.body, &data[10..20]);
+    let resp = request(reg.addr(), "GET", &path, &[("Range", "bytes=990-")], b"").await;
+    assert_eq!((resp.status, resp.body.as_slice()), (206, &data[990..]));
+    let resp = request(reg.addr(), "GET", &path, &[("Range", "bytes=1000-")], b"").await;
+    assert_eq!(
+        (resp.status, resp.error_code()),
+        (416, "RANGE_INVALID".into())
+    );
+    assert_eq!(resp.header("content-range"), Some("bytes */1000"));
+
+    let resp = request(reg.addr(), "HEAD", &path, &[], b"").await;
+    assert_eq!(resp.status, 200);
+    assert_eq!(resp.header("content-length"), Some("1000"));
+    assert_eq!(resp.header("docker-content-digest"), Some(digest.as_str()));
+    assert!(resp.body.is_empty());
+    let missing = format!("/v2/any/repo/blobs/{}", Digest::of(b"missing"));
+    let resp = request(reg.addr(), "HEAD", &missing, &[], b"").await;
+    assert_eq!((resp.status, resp.body.len()), (404, 0));
+    let resp = get(&reg, &missing).await;
+    assert_eq!(resp.error_code(), "BLOB_UNKNOWN");
+    assert_eq!(reg.served().blobs, 1000 + 10 + 10);
+}
+
+#[tokio::test]
+async fn chunked_upload_post_patch_patch_put() {
+    let (_dir, reg) = start(Duration::ZERO).await;
+    let addr = reg.addr();
+    let start = request(addr, "POST", "/v2/a/b/c/blobs/uploads/", &[], b"").await;
+    assert_eq!(start.status, 202);
+    assert_eq!(start.header("range"), Some("0-0"));
+    let id = start.header("docker-upload-uuid").unwrap().to_string();
+    let location = start.header("location").unwrap().to_string();
+    assert_eq!(location, format!("/v2/a/b/c/blobs/uploads/{id}"));
+
+    let resp = request(
+        addr,
+        "PATCH",
+        &location,
+        &[("Content-Range", "0-4")],
+        b"hello",
+    )
+    .await;
+    assert_eq!((resp.status, resp.header("range")), (202, Some("0-4")));
+    let resp = request(
+        addr,
+        "PATCH",
+        &location,
+        &[("Content-Range", "0-4")],
+        b"hello",
+    )
+    .await;
+    assert_eq!(
+        (resp.status, resp.error_code()),
+        (416, "RANGE_INVALID".into())
+    );
+    let resp = request(
+        addr,
+        "PATCH",
+        &location,
+        &[("Content-Range", "5-10")],
+        b" world",
+    )
+    .await;
+    assert_eq!((resp.status, resp.header("range")), (202, Some("0-10")));
+    let resp = request(addr, "GET", &location, &[], b"").await;
+    assert_eq!((resp.status, resp.header("range")), (204, Some("0-10")));
+    assert_eq!(resp.header("docker-upload-uuid"), Some(id.as_str()));
+    // An upload belongs to its repository.
+    let other = format!("/v2/other/blobs/uploads/{id}");
+    assert_eq!(
+        request(addr, "GET", &other, &[], b"").await.error_code(),
+        "BLOB_UPLOAD_UNKNOWN"
+    );
+
+    let digest = Digest::of(b"hello world!");
+    let resp = request(
+        addr,
+        "PUT",
+        &format!("{location}?digest={digest}"),
+        &[],
+        b"!",
+    )
+    .await;
+    assert_eq!(resp.status, 201);
+    assert_eq!(resp.header("docker-content-digest"), Some(digest.as_str()));
+    assert_eq!(
+        resp.header("location"),
+        Some(format!("/v2/a/b/c/blobs/{digest}").as_str())
+    );
+    assert_eq!(
+        get(&reg, &format!("/v2/a/b/c/blobs/{digest}")).await.body,
+        b"hello world!"
+    );
+    let resp = request(addr, "GET", &location, &[], b"").await;
+    assert_eq!(
+        (resp.status, resp.error_code()),
+        (404, "BLOB_UPLOAD_UNKNOWN".into())
+    );
+
+    // Monolithic POST, and an abandoned upload.
+    let digest = Digest::of(b"mono");
+    let resp = request(
+        addr,
+        "POST",
+        &format!("/v2/m/blobs/uploads/?digest={digest}"),
+        &[],
+        b"mono",
+    )
+    .await;
+    assert_eq!(
+        (resp.status, resp.header("docker-content-digest")),
+        (201, Some(digest.as_str()))
+    );
+    let start = request(addr, "POST", "/v2/m/blobs/uploads/", &[], b"").await;
+    let location = start.header("location").unwrap();
+    assert_eq!(
+        request(addr, "DELETE", location, &[], b"").await.status,
+        204
+    );
+    assert_eq!(
+        request(addr, "DELETE", location, &[], b"").await.status,
+        404
+    );
+}
+
+#[tokio::test]
+async fn cross_repo_mount() {
+    let (_dir, reg) = start(Duration::ZERO).await;
+    let digest = reg.store().put_blob(b"shared layer").unwrap();
+    let path = format!(
+        "/v2/to/repo/blobs/uploads/?mount={}&from=from%2Frepo",
+        digest.as_str().replace(':', "%3A")
+    );
+    let resp = request(reg.addr(), "POST", &path, &[], b"").await;
+    assert_eq!(resp.status, 201);
+    assert_eq!(
+        resp.header("location"),
+        Some(format!("/v2/to/repo/blobs/{digest}").as_str())
+    );
+    assert_eq!(resp.header("docker-content-digest"), Some(digest.as_str()));
+    let missing = Digest::of(b"not here");
+    let path = format!("/v2/to/repo/blobs/uploads/?mount={missing}&from=from/repo");
+    let resp = request(reg.addr(), "POST", &path, &[], b"").await;
+    assert_eq!(resp.status, 202);
+    assert!(resp.header("docker-upload-uuid").is_some());
+}
+
+#[tokio::test]
+async fn manifests_are_kept_byte_for_byte_and_listed() {
+    let (_dir, reg) = start(Duration::ZERO).await;
+    let addr = reg.addr();
+    let config = Digest::of(b"{}");
+    let layer = Digest::of(b"layer");
+    let manifest = manifest_for(&config, &layer, 5);
+    let media_type = "application/vnd.oci.image.manifest.v1+json";
+    let ct = [("Content-Type", media_type)];
+    let resp = request(addr, "PUT", "/v2/a/b/c/manifests/v1", &ct, &manifest).await;
+    assert_eq!(
+        (resp.status, resp.error_code()),
+        (400, "MANIFEST_BLOB_UNKNOWN".into())
+    );
+    reg.store().put_blob(b"{}").unwrap();
+    reg.store().put_blob(b"layer").unwrap();
+    let resp = request(addr, "PUT", "/v2/a/b/c/manifests/not-json", &ct, b"nope").await;
+    assert_eq!(resp.error_code(), "MANIFEST_INVALID");
+    let resp = request(addr, "PUT", "/v2/a/b/c/manifests/v1", &ct, &manifest).await;
+    assert_eq!(resp.status, 201);
+    let digest = Digest::of(&manifest);
+    assert_eq!(resp.header("docker-content-digest"), Some(digest.as_str()));
+    assert_eq!(
+        resp.header("location"),
+        Some(format!("/v2/a/b/c/manifests/{digest}").as_str())
+    );
+    // By digest: the body must have that digest.
+    let wrong = Digest::of(b"x");
+    let resp = request(
+        addr,
+        "PUT",
+        &format!("/v2/a/b/c/manifests/{wrong}"),
+        &ct,
+        &manifest,
+    )
+    .await;
+    assert_eq!(resp.error_code(), "DIGEST_INVALID");
+    let resp = request(
+        addr,
+        "PUT",
+        &format!("/v2/a/b/c/manifests/{digest}"),
+        &ct,
+        &manifest,
+    )
+    .await;
+    assert_eq!(resp.status, 201);
+
+    for reference in ["v1".to_string(), digest.to_string()] {
+        let resp = get(&reg, &format!("/v2/a/b/c/manifests/{reference}")).await;
+        assert_eq!(resp.status, 200);
+        assert_eq!(resp.body, manifest);
+        assert_eq!(resp.header("content-type"), Some(media_type));
+        assert_eq!(resp.header("docker-content-digest"), Some(digest.as_str()));
+        let len = manifest.len().to_string();
+        assert_eq!(resp.header("content-length"), Some(len.as_str()));
+        let resp = request(
+            addr,
+            "HEAD",
+            &format!("/v2/a/b/c/manifests/{reference}"),
+            &[],
+            b"",
+        )
+        .await;
+        assert_eq!((resp.status, resp.body.len()), (200, 0));
+        assert_eq!(resp.header("content-length"), Some(len.as_str()));
+        assert_eq!(resp.header("docker-content-digest"), Some(digest.as_str()));
+    }
+    assert_eq!(reg.served().manifests, 2 * manifest.len() as u64);
+    assert_eq!(
+        get(&reg, "/v2/a/b/c/manifests/v2").await.error_code(),
+        "MANIFEST_UNKNOWN"
+    );
+    assert_eq!(
+        get(&reg, "/v2/nope/manifests/v1").await.error_code(),
+        "NAME_UNKNOWN"
+    );
+    assert_eq!(
+        get(&reg, "/v2/a/b/manifests/v1").await.error_code(),
+        "NAME_UNKNOWN"
+    );
+
+    // An index needs its child manifests.
+    let index = serde_json::to_vec(&serde_json::json!({
+        "schemaVersion": 2,
+        "mediaType": "application/vnd.oci.image.index.v1+json",
+        "manifests": [{"mediaType": media_type, "digest": digest, "size": manifest.len()}],
+    }))
+    .unwrap();
+    let ct_index = [("Content-Type", "application/vnd.oci.image.index.v1+json")];
+    let resp = request(addr, "PUT", "/v2/a/b/c/manifests/multi", &ct_index, &index).await;
+    assert_eq!(resp.status, 201);
+
+    for tag in ["v2", "v3"] {
+        let resp = request(
+            addr,
+            "PUT",
+            &format!("/v2/a/b/c/manifests/{tag}"),
+            &ct,
+            &manifest,
+        )
+        .await;
+        assert_eq!(resp.status, 201);
+    }
+    let resp = get(&reg, "/v2/a/b/c/tags/list").await;
+    let json: serde_json::Value = serde_json::from_slice(&resp.body).unwrap();
+    assert_eq!(
+        json,
+        serde_json::json!({"name": "a/b/c", "tags": ["multi", "v1", "v2", "v3"]})
+    );
+    let resp = get(&reg, "/v2/a/b/c/tags/list?n=2&last=multi").await;
+    let json: serde_json::Value = serde_json::from_slice(&resp.body).unwrap();
+    assert_eq!(json["tags"], serde_json::json!(["v1", "v2"]));
+    assert_eq!(
+        resp.header("link"),
+        Some("</v2/a/b/c/tags/list?n=2&last=v2>; rel=\"next\"")
+    );
+    assert_eq!(
+        get(&reg, "/v2/zzz/tags/list").await.error_code(),
+        "NAME_UNKNOWN"
+    );
+    let resp = get(&reg, "/v2/_catalog").await;
+    let json: serde_json::Value = serde_json::from_slice(&resp.body).unwrap();
+    assert_eq!(json, serde_json::json!({"repositories": ["a/b/c"]}));
+
+    let resp = request(
+        addr,
+        "DELETE",
+        &format!("/v2/a/b/c/manifests/{digest}"),
+        &[],
+        b"",
+    )
+    .await;
+    assert_eq!(resp.status, 202);
+    assert_eq!(
+        get(&reg, "/v2/a/b/c/manifests/v1").await.error_code(),
+        "MANIFEST_UNKNOWN"
+    );
+}
+
+#[tokio::test]
+async fn a_tls_hello_fails_only_its_own_connection() {
+    let (_dir, reg) = start(Duration::ZERO).await;
+    // The start of a TLS 1.2 ClientHello record, as Docker sends it first.
+    let mut hello = vec![
+        0x16, 0x03, 0x01, 0x00, 0xc8, 0x01, 0x00, 0x00, 0xc4, 0x03, 0x03,
+    ];
+    hello.extend((0..200u8).map(|i| i.wrapping_mul(37)));
+    let mut stream = tokio::net::TcpStream::connect(reg.addr()).await.unwrap();
+    stream.write_all(&hello).await.unwrap();
+    let mut answer = Vec::new();
+    let read = tokio::time::timeout(Duration::from_secs(5), stream.read_to_end(&mut answer)).await;
+    assert!(read.is_ok(), "the garbage connection was not closed");
+    let resp = get(&reg, "/v2/").await;
+    assert_eq!(resp.status, 200);
+}
+
+#[tokio::test]
+async fn latency_delays_the_response_head() {
+    let (_dir, reg) = start(Duration::from_millis(150)).await;
+    let t0 = Instant::now();
+    assert_eq!(get(&reg, "/v2/").await.status, 200);
+    assert!(
+        t0.elapsed() >= Duration::from_millis(150),
+        "{:?}",
+        t0.elapsed()
+    );
+}
+
+#[tokio::test]
+async fn shutdown_stops_accepting() {
+    let (_dir, reg) = start(Duration::ZERO).await;
+    let addr = reg.addr();
+    let t0 = Instant::now();
+    reg.shutdown().await;
+    assert!(t0.elapsed() < Duration::from_secs(1));
+    assert!(tokio::net::TcpStream::connect(addr).await.is_err());
+}

@@ -1,0 +1,43 @@
+//! Facts about the host that make results comparable.
+
+use serde::{Deserialize, Serialize};
+
+/// The machine a run measured on.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HostContext {
+    /// CPU model name.
+    pub cpu_model: Option<String>,
+    /// Logical cores available.
+    pub cores: usize,
+    /// Kernel release.
+    pub kernel: Option<String>,
+    /// OS name.
+    pub os: Option<String>,
+    /// Host name.
+    pub hostname: Option<String>,
+}
+
+impl HostContext {
+    /// Reads what this host tells about itself (Linux files; absent elsewhere).
+    pub fn detect() -> Self {
+        let read = |p: &str| std::fs::read_to_string(p).ok();
+        let cpu_model = read("/proc/cpuinfo").and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("model name"))
+                .and_then(|l| l.split_once(':'))
+                .map(|(_, v)| v.trim().to_string())
+        });
+        let os = read("/etc/os-release").and_then(|s| {
+            s.lines()
+                .find_map(|l| l.strip_prefix("PRETTY_NAME="))
+                .map(|v| v.trim_matches('"').to_string())
+        });
+        HostContext {
+            cpu_model,
+            cores: std::thread::available_parallelism().map_or(1, |n| n.get()),
+            kernel: read("/proc/sys/kernel/osrelease").map(|s| s.trim().to_string()),
+            os: os.or_else(|| Some(std::env::consts::OS.to_string())),
+            hostname: read("/proc/sys/kernel/hostname").map(|s| s.trim().to_string()),
+        }
+    }
+}

@@ -1,0 +1,109 @@
+//! The results model (one source of truth for run.json) and its writers.
+
+pub mod context;
+pub mod writers;
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::driver::EngineContext;
+use crate::image::StoredImage;
+use crate::measure::{Sample, Summary};
+
+pub use context::HostContext;
+
+/// Version of the run.json layout; bumped on incompatible changes.
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// Everything one run produced: `results/<run-id>/run.json`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct RunRecord {
+    /// Layout version.
+    pub schema_version: u32,
+    /// `<scenario>-<UTC timestamp>`.
+    pub run_id: String,
+    /// The tool that measured.
+    pub coldbench: ToolInfo,
+    /// UTC start, RFC 3339.
+    pub started_at: String,
+    /// UTC end, RFC 3339.
+    pub finished_at: String,
+    /// True when the run was interrupted before every sample was taken.
+    pub interrupted: bool,
+    /// The machine.
+    pub host: HostContext,
+    /// The container engine.
+    pub engine: EngineContext,
+    /// The registry link in force.
+    pub network: NetworkContext,
+    /// The scenario as given.
+    pub scenario: ScenarioRecord,
+    /// Seed of the shuffled order.
+    pub seed: u64,
+    /// Each variant's image.
+    pub variants: Vec<VariantRecord>,
+    /// Every sample, in execution order.
+    pub samples: Vec<Sample>,
+    /// `variant → phase → statistics` (µs) over successful, non-warm-up samples.
+    pub summaries: BTreeMap<String, BTreeMap<String, Summary>>,
+    /// `variant → phase → base64 HdrHistogram V2` of the same samples.
+    pub histograms: BTreeMap<String, BTreeMap<String, String>>,
+}
+
+/// Which coldbench measured.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ToolInfo {
+    /// Crate version.
+    pub version: String,
+    /// Git commit it was built from, when known.
+    pub git_commit: Option<String>,
+}
+
+impl ToolInfo {
+    /// This build.
+    pub fn current() -> Self {
+        let commit = env!("COLDBENCH_GIT_COMMIT");
+        ToolInfo {
+            version: env!("CARGO_PKG_VERSION").to_string(),
+            git_commit: (!commit.is_empty()).then(|| commit.to_string()),
+        }
+    }
+}
+
+/// The registry's link during the run.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct NetworkContext {
+    /// Egress bandwidth as written (`100MB/s`), `None` when unlimited.
+    pub bandwidth: Option<String>,
+    /// The same in bytes per second.
+    pub bandwidth_bytes_per_sec: Option<f64>,
+    /// Latency before each response head, µs.
+    pub latency_us: u64,
+    /// Address the engine pulled from.
+    pub registry: String,
+}
+
+/// The scenario as given.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ScenarioRecord {
+    /// Path it was read from.
+    pub path: String,
+    /// Its name.
+    pub name: String,
+    /// Its text, byte for byte.
+    pub source: String,
+    /// As parsed, with defaults filled in (plain JSON: spans are not kept).
+    pub parsed: serde_json::Value,
+}
+
+/// One variant and its image.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct VariantRecord {
+    /// Variant name.
+    pub name: String,
+    /// The image in the registry.
+    pub image: StoredImage,
+    /// Compressed bytes / bandwidth: no pull can be faster (µs); `None` when unlimited.
+    pub wire_floor_us: Option<u64>,
+}

@@ -1,0 +1,467 @@
+//! Orchestration of one run: registry up → prepare images → plan → cold starts → results.
+
+use std::collections::BTreeMap;
+use std::net::{Ipv4Addr, SocketAddr};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use rand::seq::SliceRandom;
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
+
+use crate::driver::docker::DockerDriver;
+use crate::driver::{ColdStart, Driver, DriverError};
+use crate::image::{synth, ImageError, StoredImage};
+use crate::measure::{Phase, Recorder, Sample};
+use crate::progress::Progress;
+use crate::registry::{Registry, RegistryConfig, RegistryError, Store};
+use crate::results::writers::{write_csv, write_json, SamplesLog, WriteError};
+use crate::results::{
+    HostContext, NetworkContext, RunRecord, ScenarioRecord, ToolInfo, VariantRecord, SCHEMA_VERSION,
+};
+use crate::scenario::{Scenario, ScenarioError, VariantSpec};
+
+/// What `coldbench run` needs to know.
+#[derive(Debug, Clone)]
+pub struct RunOptions {
+    /// The scenario file.
+    pub scenario: PathBuf,
+    /// Parent of the run directory (default `results`).
+    pub results_dir: PathBuf,
+    /// Show a progress bar (still hidden when stderr is not a terminal).
+    pub progress: bool,
+}
+
+/// How a run ended without completing.
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    /// The scenario is malformed (exit 2).
+    #[error(transparent)]
+    Scenario(#[from] ScenarioError),
+    /// The engine is unreachable or failed (exit 1).
+    #[error(transparent)]
+    Driver(#[from] DriverError),
+    /// The registry could not start (exit 1).
+    #[error("embedded registry: {0}")]
+    Registry(#[from] RegistryError),
+    /// An image could not be made (exit 2: it is the scenario's input).
+    #[error("preparing variant {variant:?}: {source}")]
+    Image { variant: String, source: ImageError },
+    /// A results file could not be written (exit 1).
+    #[error(transparent)]
+    Write(#[from] WriteError),
+    /// Other I/O (exit 1).
+    #[error("{what}: {source}")]
+    Io {
+        what: String,
+        source: std::io::Error,
+    },
+    /// Ctrl-C (exit 130); the samples taken so far are kept in `dir`.
+    #[error("interrupted; the {samples} samples taken so far are in {}", dir.display())]
+    Interrupted { dir: PathBuf, samples: usize },
+}
+
+impl RunError {
+    /// The process exit code for this error (DESIGN.md: 1 run failed, 2 bad input).
+    pub fn exit_code(&self) -> i32 {
+        match self {
+            RunError::Scenario(_) | RunError::Image { .. } => 2,
+            RunError::Interrupted { .. } => 130,
+            _ => 1,
+        }
+    }
+}
+
+/// A completed run.
+#[derive(Debug)]
+pub struct RunOutcome {
+    /// Its directory.
+    pub dir: PathBuf,
+    /// What it recorded (also in `dir/run.json`).
+    pub record: RunRecord,
+}
+
+impl RunOutcome {
+    /// Samples that failed.
+    pub fn failures(&self) -> usize {
+        self.record.samples.iter().filter(|s| !s.is_ok()).count()
+    }
+}
+
+/// Runs a scenario end to end.
+pub async fn run(opts: &RunOptions) -> Result<RunOutcome, RunError> {
+    let scenario = Scenario::load(&opts.scenario)?;
+    let driver = DockerDriver::connect(scenario.file.docker.host.as_deref()).await?;
+    let engine = driver.context().await?;
+
+    let mut interrupt = Interrupt::install()?;
+
+    let store = tempfile::Builder::new()
+        .prefix("coldbench-store-")
+        .tempdir()
+        .map_err(|source| RunError::Io {
+            what: "creating the registry store".into(),
+            source,
+        })?;
+    let settings = &scenario.file.registry;
+    let registry = Registry::start(RegistryConfig {
+        store_dir: store.path().to_path_buf(),
+        listen: SocketAddr::from((Ipv4Addr::LOCALHOST, 0)),
+        bandwidth: settings.bandwidth,
+        latency: settings.latency.map_or(Duration::ZERO, |l| l.0),
+    })
+    .await?;
+    let registry_addr = registry.addr().to_string();
+
+    let progress = Progress::new(opts.progress);
+    let images = tokio::select! {
+        images = prepare(&scenario, store.path(), &progress) => images?,
+        _ = interrupt.recv() => {
+            registry.shutdown().await;
+            return Err(RunError::Interrupted { dir: opts.results_dir.clone(), samples: 0 });
+        }
+    };
+
+    let started = now_utc();
+    let run_id = format!(
+        "{}-{}",
+        sanitize(&scenario.name),
+        compact_timestamp(&started)
+    );
+    let dir = opts.results_dir.join(&run_id);
+    std::fs::create_dir_all(&dir).map_err(|source| RunError::Io {
+        what: format!("creating {}", dir.display()),
+        source,
+    })?;
+
+    let seed = scenario.file.seed.unwrap_or_else(rand::random);
+    let plan = plan(&scenario, seed);
+    let variants: Vec<VariantRecord> = scenario
+        .file
+        .variants
+        .iter()
+        .map(|v| {
+            let image = images[v.name.get_ref()].clone();
+            VariantRecord {
+                name: v.name.get_ref().clone(),
+                wire_floor_us: settings
+                    .bandwidth
+                    .map(|r| crate::measure::micros(r.time_for(image.compressed_size))),
+                image,
+            }
+        })
+        .collect();
+
+    let mut record = RunRecord {
+        schema_version: SCHEMA_VERSION,
+        run_id: run_id.clone(),
+        coldbench: ToolInfo::current(),
+        started_at: started.clone(),
+        finished_at: String::new(),
+        interrupted: false,
+        host: HostContext::detect(),
+        engine,
+        network: NetworkContext {
+            bandwidth: settings.bandwidth.map(|r| r.to_string()),
+            bandwidth_bytes_per_sec: settings.bandwidth.map(|r| r.bytes_per_sec()),
+            latency_us: settings.latency.map_or(0, |l| crate::measure::micros(l.0)),
+            registry: registry_addr.clone(),
+        },
+        scenario: ScenarioRecord {
+            path: scenario.path.display().to_string(),
+            name: scenario.name.clone(),
+            source: scenario.source.clone(),
+            parsed: serde_json::to_value(&scenario.file).unwrap_or_default(),
+        },
+        seed,
+        variants,
+        samples: Vec::new(),
+        summaries: BTreeMap::new(),
+        histograms: BTreeMap::new(),
+    };
+
+    let mut log = SamplesLog::create(&dir.join("samples.jsonl"))?;
+    let mut recorder = Recorder::new();
+    let bar = progress.samples(plan.len() as u64);
+    let measuring = async {
+        for (index, step) in plan.iter().enumerate() {
+            let variant = &scenario.file.variants[step.variant];
+            let name = variant.name.get_ref();
+            bar.set_message(format!("{name} (repetition {})", step.repetition + 1));
+            let image = &images[name];
+            let job = ColdStart {
+                run_id: run_id.clone(),
+                index,
+                variant: name.clone(),
+                image_ref: format!("{registry_addr}/{}:{}", image.repository, image.tag),
+                image: image.clone(),
+                ready: variant.ready.clone(),
+                env: variant.env.clone(),
+            };
+            let sample = take_sample(&driver, &registry, &job, step, index).await?;
+            if let crate::measure::Outcome::Failed { phase, message } = &sample.outcome {
+                bar.println(format!(
+                    "sample {index} ({name}) failed in {}: {message}",
+                    phase.name()
+                ));
+            }
+            log.append(&sample)?;
+            recorder.record(&sample);
+            record.samples.push(sample);
+            bar.inc(1);
+        }
+        Ok::<(), RunError>(())
+    };
+    let result = tokio::select! {
+        r = measuring => r,
+        _ = interrupt.recv() => Err(RunError::Interrupted { dir: dir.clone(), samples: 0 }),
+    };
+    bar.finish_and_clear();
+
+    // Whatever happened: no container of ours stays behind, nor our images.
+    let _ = driver.remove_containers(&run_id).await;
+    let _ = driver.evict().await;
+    registry.shutdown().await;
+
+    record.finished_at = now_utc();
+    record.interrupted = matches!(result, Err(RunError::Interrupted { .. }));
+    fill_summaries(&mut record, &recorder);
+    // Whatever ended the run, the samples it took are written out.
+    write_json(&dir.join("run.json"), &record)?;
+    write_csv(&dir.join("samples.csv"), &record)?;
+    match result {
+        Ok(()) => {}
+        Err(RunError::Interrupted { dir, .. }) => {
+            return Err(RunError::Interrupted {
+                dir,
+                samples: record.samples.len(),
+            })
+        }
+        Err(e) => return Err(e),
+    }
+    Ok(RunOutcome { dir, record })
+}
+
+/// Ctrl-C (SIGINT) and SIGTERM, listened for from the start of the run so that an interrupt at
+/// any point ends in clean-up rather than an abrupt exit.
+struct Interrupt {
+    #[cfg(unix)]
+    int: tokio::signal::unix::Signal,
+    #[cfg(unix)]
+    term: tokio::signal::unix::Signal,
+}
+
+impl Interrupt {
+    fn install() -> Result<Self, RunError> {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{signal, SignalKind};
+            let io = |source| RunError::Io {
+                what: "installing the Ctrl-C handler".into(),
+                source,
+            };
+            Ok(Interrupt {
+                int: signal(SignalKind::interrupt()).map_err(io)?,
+                term: signal(SignalKind::terminate()).map_err(io)?,
+            })
+        }
+        #[cfg(not(unix))]
+        Ok(Interrupt {})
+    }
+
+    async fn recv(&mut self) {
+        #[cfg(unix)]
+        tokio::select! {
+            _ = self.int.recv() => {}
+            _ = self.term.recv() => {}
+        }
+        #[cfg(not(unix))]
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}
+
+/// One step of the plan.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Step {
+    /// Index into the scenario's variants.
+    pub variant: usize,
+    /// Repetition number.
+    pub repetition: u32,
+    /// Unmeasured warm-up.
+    pub warmup: bool,
+}
+
+/// Every variant once per repetition, in an order shuffled per repetition by `seed`; a warm-up
+/// round first when asked.
+pub fn plan(scenario: &Scenario, seed: u64) -> Vec<Step> {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let n = scenario.file.variants.len();
+    let mut steps = Vec::new();
+    let rounds = scenario.file.repetitions.get();
+    let warmup = u32::from(scenario.file.warmup);
+    for round in 0..warmup + rounds {
+        let mut order: Vec<usize> = (0..n).collect();
+        order.shuffle(&mut rng);
+        steps.extend(order.into_iter().map(|variant| Step {
+            variant,
+            repetition: round.saturating_sub(warmup),
+            warmup: round < warmup,
+        }));
+    }
+    steps
+}
+
+/// Makes the node cold, performs one cold start, and checks the bytes it moved.
+async fn take_sample(
+    driver: &DockerDriver,
+    registry: &Registry,
+    job: &ColdStart,
+    step: &Step,
+    index: usize,
+) -> Result<Sample, RunError> {
+    driver.evict().await?;
+    let started_at = now_utc();
+    let before = registry.served();
+    let measured = driver.cold_start(job).await;
+    let after = registry.served();
+    let blob_bytes = after.blobs - before.blobs;
+    Ok(Sample {
+        index,
+        repetition: step.repetition,
+        variant: job.variant.clone(),
+        warmup: step.warmup,
+        node: 0,
+        started_at,
+        phases: measured.phases,
+        blob_bytes,
+        manifest_bytes: after.manifests - before.manifests,
+        expected_bytes: job.image.compressed_size,
+        cold: blob_bytes == job.image.compressed_size,
+        layers: measured.layers,
+        outcome: measured.outcome,
+    })
+}
+
+/// Builds every variant's image into the registry (never timed).
+async fn prepare(
+    scenario: &Scenario,
+    store_dir: &Path,
+    progress: &Progress,
+) -> Result<BTreeMap<String, StoredImage>, RunError> {
+    let mut images = BTreeMap::new();
+    for v in &scenario.file.variants {
+        let name = v.name.get_ref().clone();
+        let spinner = progress.spinner(format!("building image for {name}"));
+        let image = build_variant(store_dir, v)
+            .await
+            .map_err(|source| RunError::Image {
+                variant: name.clone(),
+                source,
+            })?;
+        spinner.finish_and_clear();
+        images.insert(name, image);
+    }
+    Ok(images)
+}
+
+/// Builds one variant on a blocking thread, through its own handle on the registry's store.
+async fn build_variant(store_dir: &Path, v: &VariantSpec) -> Result<StoredImage, ImageError> {
+    let Some(spec) = v.synth.clone() else {
+        unreachable!("validation guarantees a source")
+    };
+    let store_dir = store_dir.to_path_buf();
+    let name = v.name.get_ref().clone();
+    tokio::task::spawn_blocking(move || synth::build(&Store::open(&store_dir)?, &name, &spec))
+        .await
+        .map_err(|e| ImageError::Io {
+            what: "image builder thread".into(),
+            source: std::io::Error::other(e),
+        })?
+}
+
+fn fill_summaries(record: &mut RunRecord, recorder: &Recorder) {
+    for v in &record.variants {
+        let phases: BTreeMap<String, _> = Phase::ALL
+            .iter()
+            .filter_map(|&p| {
+                recorder
+                    .summary(&v.name, p)
+                    .map(|s| (p.name().to_string(), s))
+            })
+            .collect();
+        if !phases.is_empty() {
+            record.summaries.insert(v.name.clone(), phases);
+        }
+    }
+    record.histograms = recorder.serialized();
+}
+
+/// Current UTC time, RFC 3339 with microseconds.
+pub fn now_utc() -> String {
+    let format = time::macros::format_description!(
+        "[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:6]Z"
+    );
+    time::OffsetDateTime::now_utc()
+        .format(&format)
+        .unwrap_or_default()
+}
+
+/// `2026-11-26T23:15:48.123456Z` → `20261126T231548Z`.
+fn compact_timestamp(rfc3339: &str) -> String {
+    let digits: String = rfc3339
+        .chars()
+        .take(19)
+        .filter(|c| c.is_ascii_digit() || *c == 'T')
+        .collect();
+    format!("{digits}Z")
+}
+
+/// Keeps a name safe for a directory and container names.
+fn sanitize(name: &str) -> String {
+    name.chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                c
+            } else {
+                '-'
+            }
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn scenario(text: &str) -> Scenario {
+        Scenario::parse(Path::new("t.toml"), text.to_string()).unwrap()
+    }
+
+    #[test]
+    fn the_plan_gives_every_variant_the_same_count_in_shuffled_order() {
+        let s = scenario(
+            "repetitions = 4\nwarmup = true\n[[variant]]\nname = \"a\"\nsynth = { size = \"1MB\" }\n[[variant]]\nname = \"b\"\nsynth = { size = \"1MB\" }\n[[variant]]\nname = \"c\"\nsynth = { size = \"1MB\" }\n",
+        );
+        let p = plan(&s, 7);
+        assert_eq!(p.len(), 15);
+        assert!(p[..3].iter().all(|s| s.warmup));
+        for v in 0..3 {
+            let measured = p.iter().filter(|s| s.variant == v && !s.warmup).count();
+            assert_eq!(measured, 4);
+        }
+        assert_eq!(p, plan(&s, 7), "same seed, same order");
+        let orders: std::collections::HashSet<Vec<usize>> = (0..20)
+            .map(|seed| plan(&s, seed)[3..6].iter().map(|s| s.variant).collect())
+            .collect();
+        assert!(orders.len() > 1, "order is shuffled");
+    }
+
+    #[test]
+    fn timestamps_compact() {
+        assert_eq!(
+            compact_timestamp("2026-11-26T23:15:48.123456Z"),
+            "20261126T231548Z"
+        );
+        assert_eq!(sanitize("my scenario/1"), "my-scenario-1");
+    }
+}

@@ -1,0 +1,155 @@
+//! The scenario file's schema: what each TOML key means. Unknown keys are errors.
+
+use std::collections::BTreeMap;
+use std::num::NonZeroU32;
+
+use serde::{Deserialize, Serialize};
+use toml::Spanned;
+
+use crate::units::{ByteSize, HumanDuration, Rate};
+
+/// A whole scenario file.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct ScenarioFile {
+    /// Name used in the results directory; defaults to the file's stem.
+    pub name: Option<String>,
+    /// Which driver performs the cold starts.
+    #[serde(default = "default_driver")]
+    pub driver: Spanned<DriverKind>,
+    /// Measured samples per variant (every variant gets the same count).
+    #[serde(default = "default_repetitions")]
+    pub repetitions: NonZeroU32,
+    /// Run one unmeasured (marked) warm-up sample per variant first.
+    #[serde(default)]
+    pub warmup: bool,
+    /// Seed of the shuffled variant order; random (and recorded) when absent.
+    pub seed: Option<u64>,
+    /// The embedded registry's link.
+    #[serde(default)]
+    pub registry: RegistrySettings,
+    /// Docker engine settings.
+    #[serde(default)]
+    pub docker: DockerSettings,
+    /// The image variants to compare.
+    #[serde(rename = "variant")]
+    pub variants: Vec<VariantSpec>,
+}
+
+fn default_driver() -> Spanned<DriverKind> {
+    Spanned::new(0..0, DriverKind::Docker)
+}
+
+fn default_repetitions() -> NonZeroU32 {
+    NonZeroU32::new(5).unwrap_or(NonZeroU32::MIN)
+}
+
+/// The driver that performs cold starts.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum DriverKind {
+    /// A Docker engine through its API.
+    #[default]
+    Docker,
+    /// A Kubernetes cluster (not yet available).
+    Kube,
+    /// The simulator (not yet available).
+    Sim,
+}
+
+/// `[registry]`: the embedded registry's egress link.
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct RegistrySettings {
+    /// Egress bandwidth shared by every connection; unlimited when absent.
+    pub bandwidth: Option<Rate>,
+    /// Delay before each response's head.
+    pub latency: Option<HumanDuration>,
+}
+
+/// `[docker]`: which engine to drive.
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct DockerSettings {
+    /// Engine address (`unix:///var/run/docker.sock`, `tcp://127.0.0.1:2375`); default
+    /// `$DOCKER_HOST`, then the local socket.
+    pub host: Option<String>,
+}
+
+/// `[[variant]]`: one image to measure.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct VariantSpec {
+    /// Unique name; lowercase letters, digits and `.`, `_`, `-` separators.
+    pub name: Spanned<String>,
+    /// A synthetic image the harness builds itself.
+    pub synth: Option<SynthSpec>,
+    /// How to tell the container is ready.
+    #[serde(default)]
+    pub ready: ReadySpec,
+    /// Extra environment variables for the container.
+    #[serde(default)]
+    pub env: BTreeMap<String, String>,
+}
+
+/// `synth = { … }`: a deterministic synthetic image.
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct SynthSpec {
+    /// Total compressed size of the layers.
+    pub size: ByteSize,
+    /// Number of layers (the last holds the `coldbench-hello` entrypoint).
+    #[serde(default = "one")]
+    pub layers: Spanned<u32>,
+    /// Fraction by which gzip shrinks the filler, 0 (random bytes) to 0.95.
+    #[serde(default = "zero")]
+    pub compressibility: Spanned<f64>,
+    /// Seed of the content; default derived from the variant name.
+    pub seed: Option<u64>,
+}
+
+fn one() -> Spanned<u32> {
+    Spanned::new(0..0, 1)
+}
+fn zero() -> Spanned<f64> {
+    Spanned::new(0..0, 0.0)
+}
+
+/// `ready = { … }`: the first request.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReadySpec {
+    /// Path to GET.
+    #[serde(default = "root_path")]
+    pub http: String,
+    /// Port on 127.0.0.1 (host network); when absent the harness picks a free one and passes
+    /// it to the container as `PORT`.
+    pub port: Option<u16>,
+    /// Expected HTTP status.
+    #[serde(default = "ok_status")]
+    pub status: u16,
+    /// Give up after this long.
+    #[serde(default = "ready_timeout")]
+    pub timeout: HumanDuration,
+}
+
+fn root_path() -> String {
+    "/".into()
+}
+fn ok_status() -> u16 {
+    200
+}
+fn ready_timeout() -> HumanDuration {
+    HumanDuration(std::time::Duration::from_secs(30))
+}
+
+impl Default for ReadySpec {
+    fn default() -> Self {
+        ReadySpec {
+            http: root_path(),
+            port: None,
+            status: ok_status(),
+            timeout: ready_timeout(),
+        }
+    }
+}

@@ -1,0 +1,165 @@
+//! Bandwidth links: virtual-clock token buckets shared by every connection that crosses them.
+//!
+//! A [`Link`] hands out departure times: `reserve(n)` books `n` bytes on the link's clock and says
+//! when they may leave. Because the clock is shared, two connections through one link together
+//! never get more than its rate (unlike per-connection limiters). A response body is sent in
+//! quanta of about one millisecond of the slowest link's rate; each quantum is booked on every
+//! link of its [`Path`] and waits for the latest deadline. Deadlines are absolute, so timer
+//! lateness never accumulates into a slower-than-configured transfer.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use tokio::time::Instant;
+
+use crate::units::Rate;
+
+/// Smallest quantum sent in one go, whatever the rate.
+pub const MIN_QUANTUM: usize = 16 * 1024;
+/// Largest quantum sent in one go.
+pub const MAX_QUANTUM: usize = 1024 * 1024;
+/// Quantum used when no link limits the path.
+pub const UNLIMITED_QUANTUM: usize = 256 * 1024;
+
+/// One bandwidth-limited link (a registry's egress, a node's downlink).
+#[derive(Debug)]
+pub struct Link {
+    rate: Rate,
+    next_free: Mutex<Instant>,
+    bytes: AtomicU64,
+}
+
+impl Link {
+    /// A link that carries `rate` bytes per second.
+    pub fn new(rate: Rate) -> Self {
+        Link {
+            rate,
+            next_free: Mutex::new(Instant::now()),
+            bytes: AtomicU64::new(0),
+        }
+    }
+
+    /// The configured rate.
+    pub fn rate(&self) -> Rate {
+        self.rate
+    }
+
+    /// Books `n` bytes on the link's clock at `now`; returns the instant by which they have left.
+    /// An idle link gives no credit for its idle time: bursts never exceed the rate.
+    pub fn reserve(&self, n: u64, now: Instant) -> Instant {
+        self.bytes.fetch_add(n, Ordering::Relaxed);
+        let cost = Duration::from_secs_f64(n as f64 / self.rate.bytes_per_sec());
+        // A poisoned lock only means another thread panicked mid-update of a plain Instant.
+        let mut next_free = self.next_free.lock().unwrap_or_else(|p| p.into_inner());
+        let start = (*next_free).max(now);
+        *next_free = start + cost;
+        *next_free
+    }
+
+    /// Total bytes booked on this link since it was created.
+    pub fn bytes(&self) -> u64 {
+        self.bytes.load(Ordering::Relaxed)
+    }
+
+    /// The quantum for this link: about 1 ms of its rate, within [`MIN_QUANTUM`, `MAX_QUANTUM`].
+    pub fn quantum(&self) -> usize {
+        ((self.rate.bytes_per_sec() / 1000.0) as usize).clamp(MIN_QUANTUM, MAX_QUANTUM)
+    }
+}
+
+/// The links one response crosses, e.g. a node's downlink then the registry's egress.
+#[derive(Debug, Clone, Default)]
+pub struct Path {
+    links: Vec<Arc<Link>>,
+}
+
+impl Path {
+    /// A path through `links` (empty: unlimited).
+    pub fn new(links: Vec<Arc<Link>>) -> Self {
+        Path { links }
+    }
+
+    /// An unlimited path.
+    pub fn unlimited() -> Self {
+        Path::default()
+    }
+
+    /// True when no link limits this path.
+    pub fn is_unlimited(&self) -> bool {
+        self.links.is_empty()
+    }
+
+    /// Bytes to send per step: the smallest quantum of the path's links.
+    pub fn quantum(&self) -> usize {
+        self.links
+            .iter()
+            .map(|l| l.quantum())
+            .min()
+            .unwrap_or(UNLIMITED_QUANTUM)
+    }
+
+    /// Books `n` bytes on every link and returns the latest departure time.
+    pub fn reserve(&self, n: u64, now: Instant) -> Instant {
+        self.links
+            .iter()
+            .map(|l| l.reserve(n, now))
+            .max()
+            .unwrap_or(now)
+    }
+
+    /// Waits until `n` bytes may leave through this path.
+    pub async fn pace(&self, n: u64) {
+        if self.links.is_empty() {
+            return;
+        }
+        let deadline = self.reserve(n, Instant::now());
+        tokio::time::sleep_until(deadline).await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rate(s: &str) -> Rate {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn reservations_are_spaced_by_the_rate() {
+        let link = Link::new(rate("1MB/s"));
+        let t0 = Instant::now();
+        let a = link.reserve(1000, t0);
+        let b = link.reserve(1000, t0);
+        assert_eq!(a - t0, Duration::from_millis(1));
+        assert_eq!(b - t0, Duration::from_millis(2));
+        assert_eq!(link.bytes(), 2000);
+    }
+
+    #[test]
+    fn idle_time_gives_no_burst_credit() {
+        let link = Link::new(rate("1MB/s"));
+        let t0 = Instant::now();
+        link.reserve(1000, t0);
+        let later = t0 + Duration::from_secs(10);
+        assert_eq!(link.reserve(1000, later) - later, Duration::from_millis(1));
+    }
+
+    #[test]
+    fn a_path_waits_for_its_slowest_link() {
+        let fast = Arc::new(Link::new(rate("10MB/s")));
+        let slow = Arc::new(Link::new(rate("1MB/s")));
+        let path = Path::new(vec![fast, slow]);
+        let t0 = Instant::now();
+        assert_eq!(path.reserve(1000, t0) - t0, Duration::from_millis(1));
+        assert_eq!(path.quantum(), MIN_QUANTUM);
+    }
+
+    #[test]
+    fn quantum_is_about_a_millisecond() {
+        assert_eq!(Link::new(rate("100MB/s")).quantum(), 100_000);
+        assert_eq!(Link::new(rate("10GB/s")).quantum(), MAX_QUANTUM);
+        assert_eq!(Path::unlimited().quantum(), UNLIMITED_QUANTUM);
+    }
+}

@@ -1,0 +1,124 @@
+//! The command line as a user meets it: exit codes and error messages for bad input.
+
+use std::path::Path;
+
+use assert_cmd::Command;
+use predicates::prelude::*;
+
+const GOOD: &str = r#"name = "t"
+repetitions = 1
+[registry]
+bandwidth = "100MB/s"
+[[variant]]
+name = "small"
+synth = { size = "2MB" }
+"#;
+
+fn write(dir: &Path, name: &str, text: &str) -> std::path::PathBuf {
+    let p = dir.join(name);
+    std::fs::write(&p, text).unwrap();
+    p
+}
+
+fn coldbench() -> Command {
+    Command::cargo_bin("coldbench").unwrap()
+}
+
+/// Each malformed scenario exits 2 and points at file:line:column, the field, and what is expected.
+#[test]
+fn malformed_scenarios_exit_2_with_a_location() {
+    let dir = tempfile::tempdir().unwrap();
+    let cases = [
+        (
+            "unknown-key.toml",
+            GOOD.replace("bandwidth", "bandwith"),
+            ":4:1: registry",
+            "unknown field `bandwith`",
+        ),
+        (
+            "bad-unit.toml",
+            GOOD.replace("100MB/s", "100 parsecs/s"),
+            ":4:13: registry.bandwidth",
+            "invalid rate",
+        ),
+        (
+            "missing.toml",
+            GOOD.replace("name = \"small\"\n", ""),
+            ":5:1: variant[0]",
+            "missing field `name`",
+        ),
+        (
+            "duplicate.toml",
+            format!("{GOOD}[[variant]]\nname = \"small\"\nsynth = {{ size = \"1MB\" }}\n"),
+            ":9:8: variant[1].name",
+            "duplicate variant name",
+        ),
+        (
+            "zero.toml",
+            GOOD.replace("repetitions = 1", "repetitions = 0"),
+            ":2:15: repetitions",
+            "nonzero",
+        ),
+    ];
+    for (file, text, location, message) in cases {
+        let path = write(dir.path(), file, &text);
+        coldbench()
+            .args(["run", "--no-progress", "--results-dir"])
+            .arg(dir.path().join("results"))
+            .arg(&path)
+            .assert()
+            .code(2)
+            .stderr(predicate::str::contains(format!("{file}{location}")))
+            .stderr(predicate::str::contains(message));
+    }
+    assert!(
+        !dir.path().join("results").exists(),
+        "bad input writes no results"
+    );
+}
+
+#[test]
+fn a_missing_scenario_file_exits_2() {
+    coldbench()
+        .args(["run", "no/such/scenario.toml"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("no/such/scenario.toml"))
+        .stderr(predicate::str::contains("cannot read"));
+}
+
+#[test]
+fn an_unreachable_engine_exits_1_naming_the_socket_and_the_fix() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = write(dir.path(), "good.toml", GOOD);
+    coldbench()
+        .env("DOCKER_HOST", "unix:///nonexistent/coldbench-test.sock")
+        .args(["run", "--no-progress"])
+        .arg(&path)
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains(
+            "unix:///nonexistent/coldbench-test.sock",
+        ))
+        .stderr(predicate::str::contains("scripts/setup-docker"));
+}
+
+#[test]
+fn bad_command_line_units_exit_2() {
+    coldbench()
+        .args(["registry", "serve", "--store", "x", "--bandwidth", "fast"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("invalid rate \"fast\""));
+}
+
+#[test]
+fn shipped_scenarios_parse() {
+    for entry in std::fs::read_dir("scenarios").unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_some_and(|e| e == "toml") {
+            let text = std::fs::read_to_string(&path).unwrap();
+            coldbench::scenario::Scenario::parse(&path, text).unwrap_or_else(|e| panic!("{e}"));
+        }
+    }
+}

@@ -1,0 +1,75 @@
+//! Shared helpers for integration tests that need real infrastructure.
+#![allow(dead_code)]
+
+use std::fs::File;
+use std::process::Command;
+
+/// Holds the machine-wide lock that serializes tests touching the Docker engine.
+pub struct DockerGuard {
+    _lock: File,
+}
+
+/// True when `CI=true`: infrastructure tests must fail, not skip, when it is missing.
+pub fn in_ci() -> bool {
+    std::env::var("CI").is_ok_and(|v| v == "true" || v == "1")
+}
+
+/// Returns a guard when a Docker engine answers; otherwise skips (returns `None`) — or, with
+/// `CI=true`, panics, because CI must run these tests.
+///
+/// Tests that evict images or count bytes share one engine, so they run one at a time across
+/// processes (nextest) and threads (cargo test) behind a file lock.
+pub fn docker() -> Option<DockerGuard> {
+    let ok = Command::new("docker")
+        .args(["info", "--format", "{{.ServerVersion}}"])
+        .output()
+        .map(|o| o.status.success())
+        .unwrap_or(false);
+    if !ok {
+        if in_ci() {
+            panic!("CI=true but no Docker engine answers `docker info`: run scripts/setup-docker");
+        }
+        eprintln!("SKIPPED: no Docker engine answers (run scripts/setup-docker to run this test)");
+        return None;
+    }
+    let path = std::env::temp_dir().join("coldbench-docker-tests.lock");
+    let lock = File::options()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .expect("open docker test lock");
+    lock.lock().expect("take docker test lock");
+    Some(DockerGuard { _lock: lock })
+}
+
+/// Returns true when `tool` runs; with `CI=true` a missing tool panics.
+pub fn tool(tool: &str) -> bool {
+    let ok = Command::new(tool)
+        .arg("--version")
+        .output()
+        .map(|o| o.status.success())
+        .unwrap_or(false);
+    if !ok {
+        if in_ci() {
+            panic!("CI=true but `{tool}` is missing: run scripts/setup-docker");
+        }
+        eprintln!("SKIPPED: `{tool}` is not installed");
+    }
+    ok
+}
+
+/// Runs a command, panicking with its output when it fails; returns stdout.
+pub fn run(cmd: &mut Command) -> String {
+    let out = cmd
+        .output()
+        .unwrap_or_else(|e| panic!("spawn {cmd:?}: {e}"));
+    assert!(
+        out.status.success(),
+        "{cmd:?} failed: {}\nstdout: {}\nstderr: {}",
+        out.status,
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
