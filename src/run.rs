@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 use std::net::{Ipv4Addr, SocketAddr};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::Duration;
 
 use rand::seq::SliceRandom;
@@ -115,7 +115,7 @@ pub async fn run(opts: &RunOptions) -> Result<RunOutcome, RunError> {
 
     let progress = Progress::new(opts.progress);
     let images = tokio::select! {
-        images = prepare(&scenario, store.path(), &progress) => images?,
+        images = prepare(&scenario, registry.store(), &progress) => images?,
         _ = interrupt.recv() => {
             registry.shutdown().await;
             return Err(RunError::Interrupted { dir: opts.results_dir.clone(), samples: 0 });
@@ -345,14 +345,14 @@ async fn take_sample(
 /// Builds every variant's image into the registry (never timed).
 async fn prepare(
     scenario: &Scenario,
-    store_dir: &Path,
+    store: &Store,
     progress: &Progress,
 ) -> Result<BTreeMap<String, StoredImage>, RunError> {
     let mut images = BTreeMap::new();
     for v in &scenario.file.variants {
         let name = v.name.get_ref().clone();
         let spinner = progress.spinner(format!("building image for {name}"));
-        let image = build_variant(store_dir, v)
+        let image = build_variant(store, v)
             .await
             .map_err(|source| RunError::Image {
                 variant: name.clone(),
@@ -364,14 +364,14 @@ async fn prepare(
     Ok(images)
 }
 
-/// Builds one variant on a blocking thread, through its own handle on the registry's store.
-async fn build_variant(store_dir: &Path, v: &VariantSpec) -> Result<StoredImage, ImageError> {
+/// Builds one variant into the registry's store, on a blocking thread.
+async fn build_variant(store: &Store, v: &VariantSpec) -> Result<StoredImage, ImageError> {
     let Some(spec) = v.synth.clone() else {
         unreachable!("validation guarantees a source")
     };
-    let store_dir = store_dir.to_path_buf();
+    let store = store.clone();
     let name = v.name.get_ref().clone();
-    tokio::task::spawn_blocking(move || synth::build(&Store::open(&store_dir)?, &name, &spec))
+    tokio::task::spawn_blocking(move || synth::build(&store, &name, &spec))
         .await
         .map_err(|e| ImageError::Io {
             what: "image builder thread".into(),
@@ -432,6 +432,7 @@ fn sanitize(name: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::path::Path;
 
     fn scenario(text: &str) -> Scenario {
         Scenario::parse(Path::new("t.toml"), text.to_string()).unwrap()

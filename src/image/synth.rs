@@ -157,15 +157,39 @@ struct Filler {
 
 impl Filler {
     fn new(target: u64, compressibility: f64, seed: u64, index: u64) -> Self {
+        // Zeros cost a little too: solve r + z·(B − r) = (1 − c)·B for the random head r.
         let keep = (1.0 - compressibility).clamp(0.05, 1.0);
+        let z = compressed_block_size(0) / BLOCK as f64;
+        let r = (BLOCK as f64 * (keep - z) / (1.0 - z)).clamp(0.0, BLOCK as f64);
+        let random_per_block = r.round() as usize;
+        let per_block = compressed_block_size(random_per_block);
         Filler {
             target,
-            uncompressed: (target as f64 / keep).round() as u64,
-            random_per_block: ((BLOCK as f64) * keep).round() as usize,
+            uncompressed: (target as f64 * BLOCK as f64 / per_block).round() as u64,
+            random_per_block,
             rng: ChaCha8Rng::seed_from_u64(seed ^ index.wrapping_mul(0x9e37_79b9_7f4a_7c15)),
             index,
         }
     }
+}
+
+/// Compressed bytes one filler block costs with the layers' gzip settings, measured on a
+/// sample of blocks: zeros are cheap but not free, so this keeps sizes on target.
+fn compressed_block_size(random_per_block: usize) -> f64 {
+    const SAMPLE_BLOCKS: usize = 16;
+    let mut rng = ChaCha8Rng::seed_from_u64(0);
+    let mut reader = FillerReader {
+        rng: &mut rng,
+        random_per_block,
+        remaining: (SAMPLE_BLOCKS * BLOCK) as u64,
+        block: Vec::new(),
+        pos: 0,
+    };
+    let mut gz = GzEncoder::new(Vec::new(), Compression::fast());
+    let compressed = io::copy(&mut reader, &mut gz)
+        .and_then(|_| gz.finish())
+        .map_or(random_per_block, |v| v.len());
+    (compressed as f64 / SAMPLE_BLOCKS as f64).max(1.0)
 }
 
 /// A reader producing `len` filler bytes: each block a random head then zeros.
@@ -304,4 +328,84 @@ fn write_layer(
         uncompressed_size,
         created_by,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::units::ByteSize;
+    use toml::Spanned;
+
+    fn spec(size: u64, layers: u32, compressibility: f64, seed: Option<u64>) -> SynthSpec {
+        SynthSpec {
+            size: ByteSize(size),
+            layers: Spanned::new(0..0, layers),
+            compressibility: Spanned::new(0..0, compressibility),
+            seed,
+        }
+    }
+
+    #[test]
+    fn same_spec_same_digests_across_stores() {
+        let (a, b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+        let s = spec(3_000_000, 3, 0.4, None);
+        let x = build(&Store::open(a.path()).unwrap(), "demo", &s).unwrap();
+        let y = build(&Store::open(b.path()).unwrap(), "demo", &s).unwrap();
+        assert_eq!(x, y);
+        let other = build(&Store::open(b.path()).unwrap(), "other", &s).unwrap();
+        assert_ne!(x.digest, other.digest, "the name seeds the content");
+        let seeded = build(
+            &Store::open(b.path()).unwrap(),
+            "other",
+            &spec(3_000_000, 3, 0.4, Some(1)),
+        )
+        .unwrap();
+        assert_ne!(seeded.digest, other.digest);
+    }
+
+    #[test]
+    fn sizes_and_layers_follow_the_spec() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        for (size, layers, c) in [
+            (4_000_000u64, 1u32, 0.0),
+            (6_000_000, 4, 0.5),
+            (2_000_000, 2, 0.9),
+        ] {
+            let img = build(&store, "v", &spec(size, layers, c, None)).unwrap();
+            assert_eq!(img.layers.len(), layers as usize);
+            let ratio = img.compressed_size as f64 / size as f64;
+            assert!(
+                (0.97..1.03).contains(&ratio),
+                "{size} B asked, {} B made",
+                img.compressed_size
+            );
+            for filler in &img.layers[..img.layers.len() - 1] {
+                let achieved = 1.0 - filler.size as f64 / filler.uncompressed_size as f64;
+                assert!(
+                    (achieved - c).abs() < 0.02,
+                    "compressibility {c} asked, {achieved:.3} made"
+                );
+            }
+            for l in &img.layers {
+                assert_eq!(store.blob_size(&l.digest), Some(l.size));
+            }
+            assert_eq!(img.repository, "coldbench/v");
+        }
+    }
+
+    #[test]
+    fn too_small_a_size_says_how_much_is_needed() {
+        let dir = tempfile::tempdir().unwrap();
+        let e = build(
+            &Store::open(dir.path()).unwrap(),
+            "v",
+            &spec(1000, 1, 0.0, None),
+        )
+        .unwrap_err();
+        assert!(
+            e.to_string().contains("smaller than its entrypoint layer"),
+            "{e}"
+        );
+    }
 }

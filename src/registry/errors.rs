@@ -34,6 +34,7 @@ impl ApiError {
         self
     }
 
+    /// 404 `BLOB_UNKNOWN`.
     pub fn blob_unknown(digest: &str) -> Self {
         Self::new(
             StatusCode::NOT_FOUND,
@@ -43,6 +44,7 @@ impl ApiError {
         .with_detail(serde_json::json!({ "digest": digest }))
     }
 
+    /// 404 `BLOB_UPLOAD_UNKNOWN`.
     pub fn upload_unknown() -> Self {
         Self::new(
             StatusCode::NOT_FOUND,
@@ -51,14 +53,17 @@ impl ApiError {
         )
     }
 
+    /// 400 `BLOB_UPLOAD_INVALID`.
     pub fn upload_invalid(message: impl Into<String>) -> Self {
         Self::new(StatusCode::BAD_REQUEST, "BLOB_UPLOAD_INVALID", message)
     }
 
+    /// 400 `DIGEST_INVALID`.
     pub fn digest_invalid(message: impl Into<String>) -> Self {
         Self::new(StatusCode::BAD_REQUEST, "DIGEST_INVALID", message)
     }
 
+    /// 404 `MANIFEST_UNKNOWN`.
     pub fn manifest_unknown(reference: &str) -> Self {
         Self::new(
             StatusCode::NOT_FOUND,
@@ -68,10 +73,12 @@ impl ApiError {
         .with_detail(serde_json::json!({ "reference": reference }))
     }
 
+    /// 400 `MANIFEST_INVALID`.
     pub fn manifest_invalid(message: impl Into<String>) -> Self {
         Self::new(StatusCode::BAD_REQUEST, "MANIFEST_INVALID", message)
     }
 
+    /// 400 `MANIFEST_BLOB_UNKNOWN`: a referenced blob is missing.
     pub fn manifest_blob_unknown(digest: &str) -> Self {
         Self::new(
             StatusCode::BAD_REQUEST,
@@ -81,6 +88,7 @@ impl ApiError {
         .with_detail(serde_json::json!({ "digest": digest }))
     }
 
+    /// 400 `NAME_INVALID`.
     pub fn name_invalid(name: &str) -> Self {
         Self::new(
             StatusCode::BAD_REQUEST,
@@ -90,6 +98,7 @@ impl ApiError {
         .with_detail(serde_json::json!({ "name": name }))
     }
 
+    /// 404 `NAME_UNKNOWN`.
     pub fn name_unknown(name: &str) -> Self {
         Self::new(
             StatusCode::NOT_FOUND,
@@ -99,6 +108,7 @@ impl ApiError {
         .with_detail(serde_json::json!({ "name": name }))
     }
 
+    /// 400 `TAG_INVALID`.
     pub fn tag_invalid(tag: &str) -> Self {
         Self::new(
             StatusCode::BAD_REQUEST,
@@ -108,22 +118,27 @@ impl ApiError {
         .with_detail(serde_json::json!({ "tag": tag }))
     }
 
+    /// 416 `RANGE_INVALID`.
     pub fn range_invalid(message: impl Into<String>) -> Self {
         Self::new(StatusCode::RANGE_NOT_SATISFIABLE, "RANGE_INVALID", message)
     }
 
+    /// 413 `SIZE_INVALID`.
     pub fn size_invalid(message: impl Into<String>) -> Self {
         Self::new(StatusCode::PAYLOAD_TOO_LARGE, "SIZE_INVALID", message)
     }
 
+    /// 405 `UNSUPPORTED`.
     pub fn unsupported(message: impl Into<String>) -> Self {
         Self::new(StatusCode::METHOD_NOT_ALLOWED, "UNSUPPORTED", message)
     }
 
+    /// 404 for paths outside the API.
     pub fn not_found() -> Self {
         Self::new(StatusCode::NOT_FOUND, "UNSUPPORTED", "no such endpoint")
     }
 
+    /// 500 `UNKNOWN`, for store failures.
     pub fn internal(message: impl Into<String>) -> Self {
         Self::new(StatusCode::INTERNAL_SERVER_ERROR, "UNKNOWN", message)
     }

@@ -122,12 +122,11 @@ fn catalog(shared: &Shared, query: Option<&str>) -> Reply {
     Ok(resp)
 }
 
-/// Applies `last` (entries after it) and `n` (at most that many) to a sorted list; also returns
-/// `(n, last entry)` for the `Link` header when entries remain.
-pub fn paginate(
-    sorted: Vec<String>,
-    query: Option<&str>,
-) -> Result<(Vec<String>, Option<(usize, String)>), ApiError> {
+/// One page of a sorted list, and `(n, last entry)` for the `Link` header when entries remain.
+pub type Page = (Vec<String>, Option<(usize, String)>);
+
+/// Applies `last` (entries after it) and `n` (at most that many) to a sorted list.
+pub fn paginate(sorted: Vec<String>, query: Option<&str>) -> Result<Page, ApiError> {
     let last = query_param(query, "last");
     let n = match query_param(query, "n") {
         None => None,

@@ -76,7 +76,7 @@ pub struct ManifestInfo {
 }
 
 /// The content-addressed store.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct Store {
     dir: PathBuf,
 }

@@ -458,3 +458,9 @@ async fn shutdown_stops_accepting() {
     assert!(t0.elapsed() < Duration::from_secs(1));
     assert!(tokio::net::TcpStream::connect(addr).await.is_err());
 }
+
+#[test]
+fn a_registry_can_be_shared_across_tasks() {
+    fn send_sync<T: Send + Sync>() {}
+    send_sync::<Registry>();
+}

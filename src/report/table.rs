@@ -74,6 +74,11 @@ pub fn render(record: &RunRecord) -> String {
                 }
             }
             out.push('\n');
+            if phase == Phase::Pull {
+                if let Some(d) = download_median(record, &v.name) {
+                    let _ = writeln!(out, "    {:<13}{:>10}   (all layers downloaded; the rest of pull is extraction)", "download", us(d));
+                }
+            }
         }
         let failed = record
             .samples
@@ -101,6 +106,27 @@ pub fn render(record: &RunRecord) -> String {
         out.push('\n');
     }
     out
+}
+
+/// Median over successful samples of the time the last layer finished downloading.
+fn download_median(record: &RunRecord, variant: &str) -> Option<u64> {
+    let mut done: Vec<u64> = record
+        .samples
+        .iter()
+        .filter(|s| s.variant == variant && s.is_ok() && !s.warmup)
+        .filter_map(|s| {
+            s.layers
+                .iter()
+                .map(|l| l.download_complete_us)
+                .max()
+                .flatten()
+        })
+        .collect();
+    if done.is_empty() {
+        return None;
+    }
+    done.sort_unstable();
+    Some(done[(done.len() - 1) / 2])
 }
 
 /// "b is 12.3× faster than a at cold start" over p50 total, when there are two or more variants.
