@@ -27,6 +27,11 @@ impl Progress {
         }
     }
 
+    /// Prints a line on stderr (above any bar).
+    pub fn println(&self, line: String) {
+        eprintln!("{line}");
+    }
+
     /// A spinner with a message, for work of unknown length.
     pub fn spinner(&self, message: String) -> ProgressBar {
         let bar = ProgressBar::with_draw_target(None, self.target());

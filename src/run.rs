@@ -180,6 +180,15 @@ pub async fn run(opts: &RunOptions) -> Result<RunOutcome, RunError> {
         histograms: BTreeMap::new(),
     };
 
+    if let Ok(stale) = driver.stale_refs(&registry_addr).await {
+        if !stale.is_empty() {
+            progress.println(format!(
+                "warning: {} image(s) left by an earlier, killed coldbench run may share layers with this run's and make samples warm: docker rmi {}",
+                stale.len(),
+                stale.join(" ")
+            ));
+        }
+    }
     let mut log = SamplesLog::create(&dir.join("samples.jsonl"))?;
     let mut recorder = Recorder::new();
     let bar = progress.samples(plan.len() as u64);
@@ -193,6 +202,7 @@ pub async fn run(opts: &RunOptions) -> Result<RunOutcome, RunError> {
                 run_id: run_id.clone(),
                 index,
                 variant: name.clone(),
+                registry: registry_addr.clone(),
                 image_ref: format!("{registry_addr}/{}:{}", image.repository, image.tag),
                 image: image.clone(),
                 ready: variant.ready.clone(),
@@ -220,7 +230,7 @@ pub async fn run(opts: &RunOptions) -> Result<RunOutcome, RunError> {
 
     // Whatever happened: no container of ours stays behind, nor our images.
     let _ = driver.remove_containers(&run_id).await;
-    let _ = driver.evict().await;
+    let _ = driver.evict(&registry_addr).await;
     registry.shutdown().await;
 
     record.finished_at = now_utc();
@@ -319,7 +329,7 @@ async fn take_sample(
     step: &Step,
     index: usize,
 ) -> Result<Sample, RunError> {
-    driver.evict().await?;
+    driver.evict(&job.registry).await?;
     let started_at = now_utc();
     let before = registry.served();
     let measured = driver.cold_start(job).await;

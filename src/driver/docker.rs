@@ -150,6 +150,16 @@ impl DockerDriver {
         Ok(())
     }
 
+    async fn images(&self) -> Result<Vec<bollard::models::ImageSummary>, DriverError> {
+        self.docker
+            .list_images(Some(ListImagesOptions::default()))
+            .await
+            .map_err(|source| DriverError::Engine {
+                what: "listing images".into(),
+                source,
+            })
+    }
+
     async fn remove_container(&self, name: &str) {
         let options = RemoveContainerOptions {
             force: true,
@@ -201,25 +211,22 @@ impl Driver for DockerDriver {
         })
     }
 
-    async fn evict(&self) -> Result<(), DriverError> {
-        let images = self
-            .docker
-            .list_images(Some(ListImagesOptions::default()))
-            .await
-            .map_err(|source| DriverError::Engine {
-                what: "listing images to evict".into(),
-                source,
-            })?;
-        for image in images {
+    async fn evict(&self, registry: &str) -> Result<(), DriverError> {
+        let prefix = format!("{registry}/{REPO_PREFIX}/");
+        for image in self.images().await? {
             let refs: Vec<&String> = image.repo_tags.iter().chain(&image.repo_digests).collect();
-            let ours: Vec<&String> = refs.iter().copied().filter(|r| is_harness_ref(r)).collect();
+            let ours: Vec<&String> = refs
+                .iter()
+                .copied()
+                .filter(|r| r.starts_with(&prefix))
+                .collect();
             if ours.is_empty() {
                 continue;
             }
             let targets: Vec<String> = if ours.len() == refs.len() {
                 vec![image.id.clone()]
             } else {
-                // The user tagged our image too: only untag our refs.
+                // Someone tagged our image elsewhere too: only untag our refs.
                 ours.into_iter().cloned().collect()
             };
             for target in targets {
@@ -244,6 +251,18 @@ impl Driver for DockerDriver {
             }
         }
         Ok(())
+    }
+
+    async fn stale_refs(&self, registry: &str) -> Result<Vec<String>, DriverError> {
+        let prefix = format!("{registry}/");
+        Ok(self
+            .images()
+            .await?
+            .iter()
+            .flat_map(|i| i.repo_tags.iter())
+            .filter(|r| is_harness_ref(r) && !r.starts_with(&prefix))
+            .cloned()
+            .collect())
     }
 
     async fn cold_start(&self, job: &ColdStart) -> Measured {

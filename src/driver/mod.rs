@@ -21,6 +21,8 @@ pub struct ColdStart {
     pub index: usize,
     /// Variant name.
     pub variant: String,
+    /// The registry's `host:port` as the engine reaches it.
+    pub registry: String,
     /// Reference the engine pulls, e.g. `127.0.0.1:41234/coldbench/app:latest`.
     pub image_ref: String,
     /// The image as stored in the registry (layers, sizes).
@@ -79,8 +81,15 @@ pub enum DriverError {
 pub trait Driver {
     /// Facts about the engine for the results.
     fn context(&self) -> impl Future<Output = Result<EngineContext, DriverError>> + Send;
-    /// Removes the harness's own images from the node so the next pull is cold.
-    fn evict(&self) -> impl Future<Output = Result<(), DriverError>> + Send;
+    /// Removes the images the harness pulled from `registry` (`host:port`) so the next pull is
+    /// cold; no other image is touched.
+    fn evict(&self, registry: &str) -> impl Future<Output = Result<(), DriverError>> + Send;
+    /// Harness refs pulled from other registry addresses (left by an earlier run that was
+    /// killed); they may share layers with this run's images.
+    fn stale_refs(
+        &self,
+        registry: &str,
+    ) -> impl Future<Output = Result<Vec<String>, DriverError>> + Send;
     /// Pulls, creates, starts and probes; the container is removed before returning.
     fn cold_start(&self, job: &ColdStart) -> impl Future<Output = Measured> + Send;
     /// Removes every container of `run_id` (after an interrupt or an error).
