@@ -27,6 +27,13 @@ pub enum Command {
     /// The embedded OCI registry on its own.
     #[command(subcommand)]
     Registry(RegistryCommand),
+    /// Write the embedded static `coldbench-hello` binary to a file (for Dockerfiles).
+    #[command(hide = true)]
+    HelloBinary {
+        /// Output path.
+        #[arg(long, short)]
+        output: PathBuf,
+    },
 }
 
 /// `coldbench run`.

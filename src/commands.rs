@@ -66,3 +66,21 @@ pub async fn registry_serve(args: &ServeArgs) -> u8 {
     registry.shutdown().await;
     0
 }
+
+/// `coldbench hello-binary --output PATH`: the static entrypoint of synthetic images.
+pub fn hello_binary(output: &std::path::Path) -> u8 {
+    use std::os::unix::fs::PermissionsExt;
+    if crate::image::HELLO_BINARY.is_empty() {
+        print_error(&crate::image::ImageError::NoHelloBinary);
+        return 1;
+    }
+    let written = std::fs::write(output, crate::image::HELLO_BINARY)
+        .and_then(|()| std::fs::set_permissions(output, std::fs::Permissions::from_mode(0o755)));
+    match written {
+        Ok(()) => 0,
+        Err(e) => {
+            eprintln!("error: writing {}: {e}", output.display());
+            1
+        }
+    }
+}

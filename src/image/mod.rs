@@ -1,7 +1,9 @@
 //! Images: how each variant's image is made and put into the embedded registry.
 
+pub mod anatomy;
 pub mod oci;
 pub mod synth;
+pub mod upstream;
 
 use serde::{Deserialize, Serialize};
 
