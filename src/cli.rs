@@ -27,6 +27,8 @@ pub enum Command {
     /// The embedded OCI registry on its own.
     #[command(subcommand)]
     Registry(RegistryCommand),
+    /// Show what an image is made of: sizes, layers, user, shell, package manager, files.
+    Inspect(InspectArgs),
     /// Write the embedded static `coldbench-hello` binary to a file (for Dockerfiles).
     #[command(hide = true)]
     HelloBinary {
@@ -47,6 +49,20 @@ pub struct RunArgs {
     /// Hide the progress bar.
     #[arg(long)]
     pub no_progress: bool,
+}
+
+/// `coldbench inspect`.
+#[derive(Debug, clap::Args)]
+pub struct InspectArgs {
+    /// A variant of `--scenario`, an image in the local engine (`name:tag`), or one in a
+    /// registry (`host[:port]/repo:tag`).
+    pub target: String,
+    /// Scenario whose variant TARGET names.
+    #[arg(long, value_name = "FILE")]
+    pub scenario: Option<PathBuf>,
+    /// Print JSON instead of text.
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// `coldbench registry …`.

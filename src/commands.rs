@@ -1,7 +1,7 @@
 //! What each subcommand does at the edge: call the core, print results and errors, choose the
 //! exit code (0 ok · 1 run failed · 2 bad input · 3 a check failed · 130 interrupted).
 
-use crate::cli::{RunArgs, ServeArgs};
+use crate::cli::{InspectArgs, RunArgs, ServeArgs};
 use crate::registry::Registry;
 use crate::report;
 use crate::run::{run as run_scenario, RunError};
@@ -81,6 +81,20 @@ pub fn hello_binary(output: &std::path::Path) -> u8 {
         Err(e) => {
             eprintln!("error: writing {}: {e}", output.display());
             1
+        }
+    }
+}
+
+/// `coldbench inspect`: prepares one image into a temporary store and shows its anatomy.
+pub async fn inspect(args: &InspectArgs) -> u8 {
+    match crate::inspect::inspect(args).await {
+        Ok(text) => {
+            print!("{text}");
+            0
+        }
+        Err(e) => {
+            print_error(e.as_ref());
+            2
         }
     }
 }

@@ -15,6 +15,7 @@ async fn main() {
     let cli = Cli::parse();
     let code = match cli.command {
         Command::Run(args) => coldbench::commands::run(&args).await,
+        Command::Inspect(args) => coldbench::commands::inspect(&args).await,
         Command::HelloBinary { output } => coldbench::commands::hello_binary(&output),
         Command::Registry(RegistryCommand::Serve(args)) => {
             coldbench::commands::registry_serve(&args).await

@@ -10,16 +10,17 @@ use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 
 use crate::driver::docker::DockerDriver;
-use crate::driver::{ColdStart, Driver, DriverError};
-use crate::image::{synth, ImageError, StoredImage};
+use crate::driver::node::{self, NodeDaemon, NodeError};
+use crate::driver::{ColdStart, Driver, DriverError, EngineContext};
 use crate::measure::{Phase, Recorder, Sample};
+use crate::prepare::{self, PrepareError, Prepared};
 use crate::progress::Progress;
-use crate::registry::{Registry, RegistryConfig, RegistryError, Store};
+use crate::registry::{Registry, RegistryConfig, RegistryError};
 use crate::results::writers::{write_csv, write_json, SamplesLog, WriteError};
 use crate::results::{
     HostContext, NetworkContext, RunRecord, ScenarioRecord, ToolInfo, VariantRecord, SCHEMA_VERSION,
 };
-use crate::scenario::{Scenario, ScenarioError, VariantSpec};
+use crate::scenario::{NodeChoice, Scenario, ScenarioError};
 
 /// What `coldbench run` needs to know.
 #[derive(Debug, Clone)]
@@ -45,8 +46,11 @@ pub enum RunError {
     #[error("embedded registry: {0}")]
     Registry(#[from] RegistryError),
     /// An image could not be made (exit 2: it is the scenario's input).
-    #[error("preparing variant {variant:?}: {source}")]
-    Image { variant: String, source: ImageError },
+    #[error(transparent)]
+    Prepare(#[from] PrepareError),
+    /// A fresh node could not be started (exit 1).
+    #[error(transparent)]
+    Node(#[from] NodeError),
     /// A results file could not be written (exit 1).
     #[error(transparent)]
     Write(#[from] WriteError),
@@ -65,7 +69,7 @@ impl RunError {
     /// The process exit code for this error (DESIGN.md: 1 run failed, 2 bad input).
     pub fn exit_code(&self) -> i32 {
         match self {
-            RunError::Scenario(_) | RunError::Image { .. } => 2,
+            RunError::Scenario(_) | RunError::Prepare(_) => 2,
             RunError::Interrupted { .. } => 130,
             _ => 1,
         }
@@ -91,10 +95,17 @@ impl RunOutcome {
 /// Runs a scenario end to end.
 pub async fn run(opts: &RunOptions) -> Result<RunOutcome, RunError> {
     let scenario = Scenario::load(&opts.scenario)?;
-    let driver = DockerDriver::connect(scenario.file.docker.host.as_deref()).await?;
-    let engine = driver.context().await?;
-
     let mut interrupt = Interrupt::install()?;
+    let interrupted = || RunError::Interrupted {
+        dir: opts.results_dir.clone(),
+        samples: 0,
+    };
+    let fresh = fresh_node_wanted(&scenario)?;
+    let engine = if prepare::needs_engine(&scenario) || !fresh {
+        Some(DockerDriver::connect(scenario.file.docker.host.as_deref()).await?)
+    } else {
+        None
+    };
 
     let store = tempfile::Builder::new()
         .prefix("coldbench-store-")
@@ -111,17 +122,95 @@ pub async fn run(opts: &RunOptions) -> Result<RunOutcome, RunError> {
         latency: settings.latency.map_or(Duration::ZERO, |l| l.0),
     })
     .await?;
-    let registry_addr = registry.addr().to_string();
 
     let progress = Progress::new(opts.progress);
-    let images = tokio::select! {
-        images = prepare(&scenario, registry.store(), &progress) => images?,
-        _ = interrupt.recv() => {
-            registry.shutdown().await;
-            return Err(RunError::Interrupted { dir: opts.results_dir.clone(), samples: 0 });
-        }
+    let prepared = tokio::select! {
+        p = prepare::prepare_all(&scenario, registry.store(), engine.as_ref(), &progress) => p?,
+        _ = interrupt.recv() => return Err(interrupted()),
     };
 
+    // Cold starts happen on a fresh dockerd of our own, or on the user's engine.
+    let node = if fresh {
+        let spinner = progress.spinner("starting a fresh node (dedicated dockerd)".into());
+        let node = tokio::select! {
+            n = NodeDaemon::start(0) => n?,
+            _ = interrupt.recv() => return Err(interrupted()),
+        };
+        spinner.finish_and_clear();
+        Some(node)
+    } else {
+        None
+    };
+    let driver = match (&node, engine) {
+        (Some(node), _) => DockerDriver::connect(Some(&node.host())).await?,
+        (None, Some(engine)) => engine,
+        (None, None) => unreachable!("an engine is connected whenever no fresh node is used"),
+    };
+    let mut engine_context = driver.context().await?;
+    engine_context.node = if fresh { "fresh" } else { "engine" }.to_string();
+
+    let result = measure(
+        &scenario,
+        opts,
+        &driver,
+        &registry,
+        &prepared,
+        engine_context,
+        &progress,
+        &mut interrupt,
+    )
+    .await;
+
+    // Whatever happened: no container or image of ours stays behind, nor our dockerd.
+    if let Some(run_id) = result.as_ref().ok().map(|(_, r, _)| r.run_id.clone()) {
+        let _ = driver.remove_containers(&run_id).await;
+    }
+    let _ = driver.evict(&registry.addr().to_string()).await;
+    registry.shutdown().await;
+    if let Some(node) = node {
+        node.stop().await;
+    }
+    let (dir, record, outcome) = result?;
+    match outcome {
+        Ok(()) => Ok(RunOutcome { dir, record }),
+        Err(RunError::Interrupted { .. }) => Err(RunError::Interrupted {
+            dir,
+            samples: record.samples.len(),
+        }),
+        Err(e) => Err(e),
+    }
+}
+
+/// Decides between a fresh node and the user's engine.
+fn fresh_node_wanted(scenario: &Scenario) -> Result<bool, RunError> {
+    match scenario.file.docker.node {
+        NodeChoice::Engine => Ok(false),
+        NodeChoice::Fresh => node::available().map(|_| true).map_err(|why| {
+            RunError::Node(NodeError::Unavailable(format!(
+                "{why}; set [docker] node = \"engine\" to measure on your engine instead"
+            )))
+        }),
+        NodeChoice::Auto => Ok(node::available().is_ok()),
+    }
+}
+
+type Measurement = (PathBuf, RunRecord, Result<(), RunError>);
+
+/// Creates the run directory and takes every sample of the plan, writing results as it goes.
+/// Returns the directory, the record, and how the sampling ended.
+#[allow(clippy::too_many_arguments)]
+async fn measure(
+    scenario: &Scenario,
+    opts: &RunOptions,
+    driver: &DockerDriver,
+    registry: &Registry,
+    prepared: &BTreeMap<String, Prepared>,
+    engine: EngineContext,
+    progress: &Progress,
+    interrupt: &mut Interrupt,
+) -> Result<Measurement, RunError> {
+    let settings = &scenario.file.registry;
+    let registry_addr = registry.addr().to_string();
     let started = now_utc();
     let run_id = format!(
         "{}-{}",
@@ -135,19 +224,22 @@ pub async fn run(opts: &RunOptions) -> Result<RunOutcome, RunError> {
     })?;
 
     let seed = scenario.file.seed.unwrap_or_else(rand::random);
-    let plan = plan(&scenario, seed);
+    let plan = plan(scenario, seed);
     let variants: Vec<VariantRecord> = scenario
         .file
         .variants
         .iter()
         .map(|v| {
-            let image = images[v.name.get_ref()].clone();
+            let p = prepared[v.name.get_ref()].clone();
             VariantRecord {
                 name: v.name.get_ref().clone(),
                 wire_floor_us: settings
                     .bandwidth
-                    .map(|r| crate::measure::micros(r.time_for(image.compressed_size))),
-                image,
+                    .map(|r| crate::measure::micros(r.time_for(p.image.compressed_size))),
+                source: p.source,
+                compression_level: p.compression_level,
+                image: p.image,
+                anatomy: p.anatomy,
             }
         })
         .collect();
@@ -192,12 +284,12 @@ pub async fn run(opts: &RunOptions) -> Result<RunOutcome, RunError> {
     let mut log = SamplesLog::create(&dir.join("samples.jsonl"))?;
     let mut recorder = Recorder::new();
     let bar = progress.samples(plan.len() as u64);
-    let measuring = async {
+    let sampling = async {
         for (index, step) in plan.iter().enumerate() {
             let variant = &scenario.file.variants[step.variant];
             let name = variant.name.get_ref();
             bar.set_message(format!("{name} (repetition {})", step.repetition + 1));
-            let image = &images[name];
+            let image = &prepared[name].image;
             let job = ColdStart {
                 run_id: run_id.clone(),
                 index,
@@ -208,7 +300,7 @@ pub async fn run(opts: &RunOptions) -> Result<RunOutcome, RunError> {
                 ready: variant.ready.clone(),
                 env: variant.env.clone(),
             };
-            let sample = take_sample(&driver, &registry, &job, step, index).await?;
+            let sample = take_sample(driver, registry, &job, step, index).await?;
             if let crate::measure::Outcome::Failed { phase, message } = &sample.outcome {
                 bar.println(format!(
                     "sample {index} ({name}) failed in {}: {message}",
@@ -222,34 +314,19 @@ pub async fn run(opts: &RunOptions) -> Result<RunOutcome, RunError> {
         }
         Ok::<(), RunError>(())
     };
-    let result = tokio::select! {
-        r = measuring => r,
+    let outcome = tokio::select! {
+        r = sampling => r,
         _ = interrupt.recv() => Err(RunError::Interrupted { dir: dir.clone(), samples: 0 }),
     };
     bar.finish_and_clear();
 
-    // Whatever happened: no container of ours stays behind, nor our images.
-    let _ = driver.remove_containers(&run_id).await;
-    let _ = driver.evict(&registry_addr).await;
-    registry.shutdown().await;
-
     record.finished_at = now_utc();
-    record.interrupted = matches!(result, Err(RunError::Interrupted { .. }));
+    record.interrupted = matches!(outcome, Err(RunError::Interrupted { .. }));
     fill_summaries(&mut record, &recorder);
-    // Whatever ended the run, the samples it took are written out.
+    // Whatever ended the sampling, the samples it took are written out.
     write_json(&dir.join("run.json"), &record)?;
     write_csv(&dir.join("samples.csv"), &record)?;
-    match result {
-        Ok(()) => {}
-        Err(RunError::Interrupted { dir, .. }) => {
-            return Err(RunError::Interrupted {
-                dir,
-                samples: record.samples.len(),
-            })
-        }
-        Err(e) => return Err(e),
-    }
-    Ok(RunOutcome { dir, record })
+    Ok((dir, record, outcome))
 }
 
 /// Ctrl-C (SIGINT) and SIGTERM, listened for from the start of the run so that an interrupt at
@@ -350,43 +427,6 @@ async fn take_sample(
         layers: measured.layers,
         outcome: measured.outcome,
     })
-}
-
-/// Builds every variant's image into the registry (never timed).
-async fn prepare(
-    scenario: &Scenario,
-    store: &Store,
-    progress: &Progress,
-) -> Result<BTreeMap<String, StoredImage>, RunError> {
-    let mut images = BTreeMap::new();
-    for v in &scenario.file.variants {
-        let name = v.name.get_ref().clone();
-        let spinner = progress.spinner(format!("building image for {name}"));
-        let image = build_variant(store, v)
-            .await
-            .map_err(|source| RunError::Image {
-                variant: name.clone(),
-                source,
-            })?;
-        spinner.finish_and_clear();
-        images.insert(name, image);
-    }
-    Ok(images)
-}
-
-/// Builds one variant into the registry's store, on a blocking thread.
-async fn build_variant(store: &Store, v: &VariantSpec) -> Result<StoredImage, ImageError> {
-    let Some(spec) = v.synth.clone() else {
-        unreachable!("validation guarantees a source")
-    };
-    let store = store.clone();
-    let name = v.name.get_ref().clone();
-    tokio::task::spawn_blocking(move || synth::build(&store, &name, &spec))
-        .await
-        .map_err(|e| ImageError::Io {
-            what: "image builder thread".into(),
-            source: std::io::Error::other(e),
-        })?
 }
 
 fn fill_summaries(record: &mut RunRecord, recorder: &Recorder) {

@@ -13,6 +13,8 @@ use coldbench::run::{run, RunOptions};
 const SCENARIO: &str = r#"name = "it"
 repetitions = 2
 seed = 42
+[docker]
+node = "engine"
 [registry]
 bandwidth = "50MB/s"
 latency = "1ms"
@@ -145,9 +147,12 @@ fn interrupt_cleans_up_and_keeps_samples() {
     };
     let dir = tempfile::tempdir().unwrap();
     let scenario = dir.path().join("long.toml");
+    // On a fresh node when this machine can start one (root, dockerd): its daemon must go too.
     std::fs::write(
         &scenario,
-        SCENARIO.replace("repetitions = 2", "repetitions = 50"),
+        SCENARIO
+            .replace("repetitions = 2", "repetitions = 50")
+            .replace("node = \"engine\"", "node = \"auto\""),
     )
     .unwrap();
     let results = dir.path().join("results");
@@ -199,6 +204,21 @@ fn interrupt_cleans_up_and_keeps_samples() {
         harness_images()
     );
     assert!(Path::new(&run_dir.join("samples.csv")).exists());
+    assert!(
+        fresh_node_daemons().is_empty(),
+        "dockerd left: {:?}",
+        fresh_node_daemons()
+    );
+}
+
+/// dockerd processes of fresh nodes (their data roots live in /tmp/cbn*).
+fn fresh_node_daemons() -> Vec<String> {
+    common::run(Command::new("ps").args(["-eo", "args"]))
+        .lines()
+        .filter(|l| l.starts_with("dockerd") || l.contains("/dockerd "))
+        .filter(|l| l.contains("/tmp/cbn"))
+        .map(str::to_string)
+        .collect()
 }
 
 fn wait_with_timeout(child: &mut std::process::Child, limit: Duration) -> std::process::ExitStatus {

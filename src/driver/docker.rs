@@ -203,6 +203,7 @@ impl Driver for DockerDriver {
         Ok(EngineContext {
             driver: "docker".into(),
             endpoint: self.endpoint.clone(),
+            node: String::new(),
             version: version.version,
             api_version: Some(self.docker.client_version().to_string()),
             storage_driver: info.driver,

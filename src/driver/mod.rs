@@ -2,6 +2,7 @@
 //! later implement the same trait.
 
 pub mod docker;
+pub mod node;
 
 use std::collections::BTreeMap;
 use std::future::Future;
@@ -51,6 +52,9 @@ pub struct EngineContext {
     pub driver: String,
     /// Where the engine was reached.
     pub endpoint: String,
+    /// `fresh` (a dedicated dockerd started for the run) or `engine` (the user's).
+    #[serde(default)]
+    pub node: String,
     /// Engine version.
     pub version: Option<String>,
     /// API version in use.

@@ -1,6 +1,8 @@
 //! Images: how each variant's image is made and put into the embedded registry.
 
 pub mod anatomy;
+pub mod dockerfile;
+pub mod local;
 pub mod oci;
 pub mod synth;
 pub mod upstream;
@@ -68,6 +70,12 @@ pub enum ImageError {
         size: u64,
         needed: u64,
     },
+    #[error("local image {image:?}: {cause}")]
+    LocalImage { image: String, cause: String },
+    #[error("building variant {variant:?} failed; the builder's last lines:\n{output}")]
+    Build { variant: String, output: String },
+    #[error("upstream image: {0}")]
+    Upstream(#[from] upstream::UpstreamError),
     #[error("serializing {0}: {1}")]
     Json(&'static str, serde_json::Error),
 }

@@ -47,6 +47,16 @@ pub fn render(record: &RunRecord) -> String {
                 let _ = writeln!(out, " · unlimited bandwidth");
             }
         }
+        let _ = write!(out, "  {}", v.source);
+        if let Some(a) = &v.anatomy {
+            let _ = write!(
+                out,
+                " · {} uncompressed · {}",
+                format_bytes(a.uncompressed_size),
+                crate::image::anatomy::flags(a)
+            );
+        }
+        out.push('\n');
         let Some(summaries) = record.summaries.get(&v.name) else {
             let _ = writeln!(out, "  no successful samples\n");
             continue;

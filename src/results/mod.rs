@@ -8,6 +8,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use crate::driver::EngineContext;
+use crate::image::anatomy::Anatomy;
 use crate::image::StoredImage;
 use crate::measure::{Sample, Summary};
 
@@ -102,8 +103,14 @@ pub struct ScenarioRecord {
 pub struct VariantRecord {
     /// Variant name.
     pub name: String,
+    /// Where the image came from.
+    pub source: String,
+    /// gzip level the harness compressed its layers with (dockerfile and image sources).
+    pub compression_level: Option<u32>,
     /// The image in the registry.
     pub image: StoredImage,
+    /// What the image is made of.
+    pub anatomy: Option<Anatomy>,
     /// Compressed bytes / bandwidth: no pull can be faster (µs); `None` when unlimited.
     pub wire_floor_us: Option<u64>,
 }

@@ -8,7 +8,8 @@ use std::ops::Range;
 use std::path::{Path, PathBuf};
 
 pub use schema::{
-    DockerSettings, DriverKind, ReadySpec, RegistrySettings, ScenarioFile, SynthSpec, VariantSpec,
+    DockerSettings, DockerfileSpec, DriverKind, NodeChoice, ReadySpec, RegistrySettings,
+    ScenarioFile, SynthSpec, VariantSpec,
 };
 
 /// A parsed and validated scenario.
@@ -157,28 +158,55 @@ fn validate(file: &ScenarioFile) -> Result<(), Invalid> {
                 format!("duplicate variant name {name:?} (also used by variant[{first}]): names must be unique"),
             ));
         }
-        let Some(synth) = &v.synth else {
+        let sources = [
+            v.synth.is_some(),
+            v.dockerfile.is_some(),
+            v.image.is_some(),
+            v.registry.is_some(),
+        ]
+        .iter()
+        .filter(|&&s| s)
+        .count();
+        if sources != 1 {
+            let what = if sources == 0 {
+                "has no image source"
+            } else {
+                "has more than one image source"
+            };
             return Err((
                 Some(v.name.span()),
                 format!("variant[{i}]"),
-                format!("variant {name:?} has no image source: add synth = {{ size = \"50MB\", layers = 3 }}"),
-            ));
-        };
-        let layers = *synth.layers.get_ref();
-        if !(1..=100).contains(&layers) {
-            return Err((
-                Some(synth.layers.span()),
-                field("synth.layers"),
-                format!("layers = {layers}: expected 1 to 100"),
+                format!("variant {name:?} {what}: give exactly one of synth = {{ size = \"50MB\" }}, dockerfile = {{ context = \"dir\" }}, image = \"name:tag\", registry = \"host:port/repo:tag\""),
             ));
         }
-        let c = *synth.compressibility.get_ref();
-        if !(0.0..=0.95).contains(&c) {
-            return Err((
-                Some(synth.compressibility.span()),
-                field("synth.compressibility"),
-                format!("compressibility = {c}: expected a fraction from 0 (random bytes) to 0.95"),
-            ));
+        if let Some(level) = &v.compression_level {
+            if *level.get_ref() > 9 {
+                return Err((
+                    Some(level.span()),
+                    field("compression_level"),
+                    format!("compression_level = {}: expected 0 to 9", level.get_ref()),
+                ));
+            }
+        }
+        if let Some(synth) = &v.synth {
+            let layers = *synth.layers.get_ref();
+            if !(1..=100).contains(&layers) {
+                return Err((
+                    Some(synth.layers.span()),
+                    field("synth.layers"),
+                    format!("layers = {layers}: expected 1 to 100"),
+                ));
+            }
+            let c = *synth.compressibility.get_ref();
+            if !(0.0..=0.95).contains(&c) {
+                return Err((
+                    Some(synth.compressibility.span()),
+                    field("synth.compressibility"),
+                    format!(
+                        "compressibility = {c}: expected a fraction from 0 (random bytes) to 0.95"
+                    ),
+                ));
+            }
         }
         if !v.ready.http.starts_with('/') {
             return Err((

@@ -72,8 +72,27 @@ pub struct RegistrySettings {
 #[serde(deny_unknown_fields)]
 pub struct DockerSettings {
     /// Engine address (`unix:///var/run/docker.sock`, `tcp://127.0.0.1:2375`); default
-    /// `$DOCKER_HOST`, then the local socket.
+    /// `$DOCKER_HOST`, then the local socket. Builds and exports `dockerfile`/`image` variants,
+    /// and measures unless `node = "fresh"`.
     pub host: Option<String>,
+    /// Where cold starts happen: `fresh` (a dedicated dockerd with an empty data root, started
+    /// and removed by the harness; needs root and dockerd), `engine` (the engine above), or
+    /// `auto` (fresh when possible, else engine).
+    #[serde(default)]
+    pub node: NodeChoice,
+}
+
+/// Where cold starts happen.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum NodeChoice {
+    /// Fresh when root and dockerd are available, else the engine.
+    #[default]
+    Auto,
+    /// A dedicated dockerd with an empty data root.
+    Fresh,
+    /// The user's engine.
+    Engine,
 }
 
 /// `[[variant]]`: one image to measure.
@@ -84,12 +103,40 @@ pub struct VariantSpec {
     pub name: Spanned<String>,
     /// A synthetic image the harness builds itself.
     pub synth: Option<SynthSpec>,
+    /// A Dockerfile built through the engine.
+    pub dockerfile: Option<DockerfileSpec>,
+    /// An image already in the engine (`name:tag`), exported and compressed.
+    pub image: Option<String>,
+    /// An image in an upstream registry (`host[:port]/repo:tag`), copied as is.
+    pub registry: Option<String>,
+    /// gzip level (0–9) for layers of `dockerfile` and `image` variants (default 6).
+    pub compression_level: Option<Spanned<u32>>,
     /// How to tell the container is ready.
     #[serde(default)]
     pub ready: ReadySpec,
     /// Extra environment variables for the container.
     #[serde(default)]
     pub env: BTreeMap<String, String>,
+}
+
+/// `dockerfile = { … }`: an image built from a Dockerfile.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct DockerfileSpec {
+    /// Build context, relative to the scenario file's directory.
+    pub context: String,
+    /// Dockerfile path inside the context (default `Dockerfile`).
+    #[serde(default = "default_dockerfile")]
+    pub file: String,
+    /// Stage to build (multi-stage `--target`).
+    pub target: Option<String>,
+    /// `--build-arg`s.
+    #[serde(default)]
+    pub build_args: BTreeMap<String, String>,
+}
+
+fn default_dockerfile() -> String {
+    "Dockerfile".into()
 }
 
 /// `synth = { … }`: a deterministic synthetic image.

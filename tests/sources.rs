@@ -1,0 +1,156 @@
+//! Real image variants: a multi-stage Dockerfile and a local image go through the embedded
+//! registry and the Docker driver; a failing build stops the run before any measurement.
+
+mod common;
+
+use std::path::Path;
+use std::process::Command;
+
+use coldbench::run::{run, RunOptions};
+
+/// A build context with busybox and coldbench-hello, and a two-stage Dockerfile.
+fn context(dir: &Path) {
+    std::fs::copy("/bin/busybox", dir.join("busybox")).unwrap();
+    std::fs::write(dir.join("hello"), coldbench::image::HELLO_BINARY).unwrap();
+    let exe = std::os::unix::fs::PermissionsExt::from_mode(0o755);
+    std::fs::set_permissions(dir.join("hello"), exe).unwrap();
+    std::fs::write(
+        dir.join("Dockerfile"),
+        "FROM scratch AS tools\nCOPY busybox /bin/busybox\n\
+         FROM scratch AS run\nCOPY --from=tools /bin/busybox /bin/sh\nCOPY hello /coldbench-hello\n\
+         ENTRYPOINT [\"/coldbench-hello\"]\n\
+         FROM scratch AS other\nCOPY busybox /unused\n",
+    )
+    .unwrap();
+}
+
+fn scenario(dir: &Path, variant: &str) -> std::path::PathBuf {
+    let path = dir.join("s.toml");
+    std::fs::write(
+        &path,
+        format!("name = \"src\"\nrepetitions = 2\n[registry]\nbandwidth = \"200MB/s\"\n[[variant]]\nname = \"v\"\n{variant}\n"),
+    )
+    .unwrap();
+    path
+}
+
+async fn run_in(dir: &Path, scenario: std::path::PathBuf) -> coldbench::run::RunOutcome {
+    run(&RunOptions {
+        scenario,
+        results_dir: dir.join("results"),
+        progress: false,
+    })
+    .await
+    .unwrap_or_else(|e| panic!("run failed: {e}"))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_multi_stage_dockerfile_builds_with_target_and_cold_starts() {
+    let Some(_docker) = common::docker() else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let ctx = dir.path().join("ctx");
+    std::fs::create_dir(&ctx).unwrap();
+    context(&ctx);
+    let path = scenario(
+        dir.path(),
+        "dockerfile = { context = \"ctx\", target = \"run\" }\ncompression_level = 1",
+    );
+    let outcome = run_in(dir.path(), path).await;
+    let v = &outcome.record.variants[0];
+    assert_eq!(v.compression_level, Some(1));
+    assert!(v.source.contains("(target run)"), "{}", v.source);
+    // Two layers: busybox as /bin/sh, and the entrypoint; the `other` stage is not built in.
+    assert_eq!(v.image.layers.len(), 2);
+    for s in &outcome.record.samples {
+        assert!(s.is_ok(), "{:?}", s.outcome);
+        assert!(s.cold, "bytes {} vs {}", s.blob_bytes, s.expected_bytes);
+        assert!(s.phases.first_request_us.is_some());
+    }
+    // The build image was removed from the engine.
+    let left = common::run(Command::new("docker").args(["images", "-q", "coldbench-build/v"]));
+    assert_eq!(left.trim(), "");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_local_image_lands_with_its_config_digest_and_diff_ids() {
+    let Some(_docker) = common::docker() else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    context(dir.path());
+    let tag = format!("coldbench-test/local:{}", std::process::id());
+    common::run(
+        Command::new("docker")
+            .env("DOCKER_BUILDKIT", "0")
+            .args(["build", "-q", "--target", "run", "-t", &tag])
+            .arg(dir.path()),
+    );
+    let id = common::run(Command::new("docker").args(["inspect", "--format", "{{.Id}}", &tag]));
+    let diff_ids = common::run(Command::new("docker").args([
+        "inspect",
+        "--format",
+        "{{range .RootFS.Layers}}{{.}} {{end}}",
+        &tag,
+    ]));
+    let path = scenario(dir.path(), &format!("image = \"{tag}\""));
+    let outcome = run_in(dir.path(), path).await;
+    common::run(Command::new("docker").args(["rmi", &tag]));
+
+    let image = &outcome.record.variants[0].image;
+    assert_eq!(image.config_digest.to_string(), id.trim());
+    let ours: Vec<String> = image.layers.iter().map(|l| l.diff_id.to_string()).collect();
+    assert_eq!(ours.join(" "), diff_ids.trim());
+    assert_eq!(outcome.record.variants[0].compression_level, Some(6));
+    assert!(outcome.record.samples.iter().all(|s| s.is_ok()));
+}
+
+#[test]
+fn a_failing_build_exits_2_with_the_builders_last_lines_and_measures_nothing() {
+    let Some(_docker) = common::docker() else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let ctx = dir.path().join("ctx");
+    std::fs::create_dir(&ctx).unwrap();
+    std::fs::write(
+        ctx.join("Dockerfile"),
+        "FROM scratch\nCOPY missing-file /x\n",
+    )
+    .unwrap();
+    let path = scenario(dir.path(), "dockerfile = { context = \"ctx\" }");
+    let out = Command::new(env!("CARGO_BIN_EXE_coldbench"))
+        .args(["run", "--no-progress", "--results-dir"])
+        .arg(dir.path().join("results"))
+        .arg(&path)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("building variant \"v\" failed"), "{stderr}");
+    assert!(stderr.contains("missing-file"), "{stderr}");
+    assert!(!dir.path().join("results").exists(), "nothing measured");
+}
+
+#[test]
+fn a_missing_local_image_is_named() {
+    let Some(_docker) = common::docker() else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let path = scenario(dir.path(), "image = \"coldbench-test/does-not-exist:nope\"");
+    let out = Command::new(env!("CARGO_BIN_EXE_coldbench"))
+        .args(["run", "--no-progress", "--results-dir"])
+        .arg(dir.path().join("results"))
+        .arg(&path)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("coldbench-test/does-not-exist:nope"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("no such image"), "{stderr}");
+}
