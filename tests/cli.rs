@@ -90,7 +90,8 @@ fn a_missing_scenario_file_exits_2() {
 #[test]
 fn an_unreachable_engine_exits_1_naming_the_socket_and_the_fix() {
     let dir = tempfile::tempdir().unwrap();
-    let path = write(dir.path(), "good.toml", GOOD);
+    let scenario = format!("{GOOD}[docker]\nnode = \"engine\"\n");
+    let path = write(dir.path(), "good.toml", &scenario);
     coldbench()
         .env("DOCKER_HOST", "unix:///nonexistent/coldbench-test.sock")
         .args(["run", "--no-progress"])

@@ -59,7 +59,7 @@ impl DockerRegistry {
 
     /// Polls `/v2/` until it answers 200, for at most 20 s.
     async fn wait_ready(&self) {
-        let client = reqwest::Client::new();
+        let client = http_client();
         let url = format!("http://{}/v2/", self.addr);
         let deadline = Instant::now() + Duration::from_secs(20);
         loop {
@@ -318,7 +318,7 @@ async fn an_index_resolves_to_the_host_platform() {
         ]
     }))
     .unwrap();
-    let put = reqwest::Client::new()
+    let put = http_client()
         .put(format!("http://{up}/v2/up/multi/manifests/all"))
         .header("Content-Type", upstream::OCI_INDEX)
         .body(index.clone())
@@ -501,4 +501,10 @@ async fn bearer_tokens_and_redirects() {
             .all(|q| q == "service=gate&scope=repository%3Aup%2Fx%3Apull"),
         "{queries:?}"
     );
+}
+
+/// A plain reqwest client; rustls needs its crypto provider chosen first (ring, as the crate does).
+fn http_client() -> reqwest::Client {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    reqwest::Client::new()
 }
