@@ -57,6 +57,8 @@ async fn a_multi_stage_dockerfile_builds_with_target_and_cold_starts() {
         dir.path(),
         "dockerfile = { context = \"ctx\", target = \"run\" }\ncompression_level = 1",
     );
+    let dangling_before =
+        common::run(Command::new("docker").args(["images", "-q", "-f", "dangling=true"]));
     let outcome = run_in(dir.path(), path).await;
     let v = &outcome.record.variants[0];
     assert_eq!(v.compression_level, Some(1));
@@ -68,9 +70,14 @@ async fn a_multi_stage_dockerfile_builds_with_target_and_cold_starts() {
         assert!(s.cold, "bytes {} vs {}", s.blob_bytes, s.expected_bytes);
         assert!(s.phases.first_request_us.is_some());
     }
-    // The build image was removed from the engine.
+    // The build image and its earlier stages were removed from the engine.
     let left = common::run(Command::new("docker").args(["images", "-q", "coldbench-build/v"]));
     assert_eq!(left.trim(), "");
+    let dangling = common::run(Command::new("docker").args(["images", "-q", "-f", "dangling=true"]));
+    assert!(
+        dangling.lines().all(|id| dangling_before.contains(id)),
+        "stage images left: {dangling}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -81,11 +88,18 @@ async fn a_local_image_lands_with_its_config_digest_and_diff_ids() {
     let dir = tempfile::tempdir().unwrap();
     context(dir.path());
     let tag = format!("coldbench-test/local:{}", std::process::id());
+    // Single stage, so the build leaves no untagged stage image behind.
+    std::fs::write(
+        dir.path().join("Dockerfile.single"),
+        "FROM scratch\nCOPY busybox /bin/sh\nCOPY hello /coldbench-hello\nENTRYPOINT [\"/coldbench-hello\"]\n",
+    )
+    .unwrap();
     common::run(
         Command::new("docker")
             .env("DOCKER_BUILDKIT", "0")
-            .args(["build", "-q", "--target", "run", "-t", &tag])
-            .arg(dir.path()),
+            .args(["build", "-q", "-f", "Dockerfile.single", "-t", &tag])
+            .arg(dir.path())
+            .current_dir(dir.path()),
     );
     let id = common::run(Command::new("docker").args(["inspect", "--format", "{{.Id}}", &tag]));
     let diff_ids = common::run(Command::new("docker").args([

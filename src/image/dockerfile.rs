@@ -5,7 +5,7 @@ use std::collections::{HashMap, VecDeque};
 use std::io;
 use std::path::Path;
 
-use bollard::query_parameters::{BuildImageOptions, RemoveImageOptions};
+use bollard::query_parameters::{BuildImageOptions, ListImagesOptions, RemoveImageOptions};
 use bollard::Docker;
 use futures_util::StreamExt;
 
@@ -82,6 +82,7 @@ pub async fn build(
         forcerm: true,
         ..Default::default()
     };
+    let dangling_before = dangling_images(docker).await;
     let body = bollard::body_full(archive.into());
     let mut stream = docker.build_image(options, None, Some(body));
     let mut last: VecDeque<String> = VecDeque::new();
@@ -132,7 +133,27 @@ pub async fn build(
     if let Err(e) = docker.remove_image(&local_tag, Some(options), None).await {
         tracing::warn!("could not remove the build image {local_tag}: {e}");
     }
+    // Earlier stages of a multi-stage build stay behind as untagged images: remove the ones
+    // this build left (not forced, so nothing in use goes).
+    if let Some(before) = dangling_before {
+        for id in dangling_images(docker).await.unwrap_or_default() {
+            if !before.contains(&id) {
+                let _ = docker.remove_image(&id, None::<RemoveImageOptions>, None).await;
+            }
+        }
+    }
     stored
+}
+
+/// IDs of untagged images, `None` if the engine would not say.
+async fn dangling_images(docker: &Docker) -> Option<std::collections::HashSet<String>> {
+    let filters = HashMap::from([("dangling".to_string(), vec!["true".to_string()])]);
+    let options = ListImagesOptions {
+        filters: Some(filters),
+        ..Default::default()
+    };
+    let images = docker.list_images(Some(options)).await.ok()?;
+    Some(images.into_iter().map(|i| i.id).collect())
 }
 
 /// The build context as a tar archive (in memory: contexts are sources, not images).
