@@ -73,7 +73,8 @@ async fn a_multi_stage_dockerfile_builds_with_target_and_cold_starts() {
     // The build image and its earlier stages were removed from the engine.
     let left = common::run(Command::new("docker").args(["images", "-q", "coldbench-build/v"]));
     assert_eq!(left.trim(), "");
-    let dangling = common::run(Command::new("docker").args(["images", "-q", "-f", "dangling=true"]));
+    let dangling =
+        common::run(Command::new("docker").args(["images", "-q", "-f", "dangling=true"]));
     assert!(
         dangling.lines().all(|id| dangling_before.contains(id)),
         "stage images left: {dangling}"

@@ -138,7 +138,9 @@ pub async fn build(
     if let Some(before) = dangling_before {
         for id in dangling_images(docker).await.unwrap_or_default() {
             if !before.contains(&id) {
-                let _ = docker.remove_image(&id, None::<RemoveImageOptions>, None).await;
+                let _ = docker
+                    .remove_image(&id, None::<RemoveImageOptions>, None)
+                    .await;
             }
         }
     }
