@@ -123,3 +123,38 @@ fn shipped_scenarios_parse() {
         }
     }
 }
+
+#[test]
+fn inspect_shows_a_synthetic_variants_anatomy_without_docker() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = write(dir.path(), "good.toml", GOOD);
+    let out = coldbench()
+        .args(["inspect", "small", "--json", "--scenario"])
+        .arg(&path)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let anatomy: coldbench::image::anatomy::Anatomy = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(anatomy.shells.is_empty());
+    assert!(anatomy.runs_as_root);
+    assert!((1_900_000..2_100_000).contains(&anatomy.compressed_size));
+    coldbench()
+        .args(["inspect", "small", "--scenario"])
+        .arg(&path)
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("/coldbench-hello"))
+        .stdout(predicate::str::contains("runs as root"));
+    coldbench()
+        .args(["inspect", "nope", "--scenario"])
+        .arg(&path)
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "has no variant \"nope\"; it has: small",
+        ));
+}

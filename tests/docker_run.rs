@@ -105,6 +105,17 @@ async fn synthetic_variants_cold_start_through_docker() {
             "pull {p:?} beat the wire floor {floor} µs"
         );
     }
+    // The synthetic image: coldbench-hello on nothing — no shell, no package manager.
+    let anatomy = record.variants[0].anatomy.as_ref().expect("anatomy");
+    assert!(anatomy.shells.is_empty() && anatomy.package_managers.is_empty());
+    assert_eq!(
+        anatomy.entrypoint.as_deref(),
+        Some(&["/coldbench-hello".to_string()][..])
+    );
+    assert_eq!(
+        anatomy.compressed_size,
+        record.variants[0].image.compressed_size
+    );
     // Two layers and one layer, sizes near the asked ones.
     let two = &record.variants[0].image;
     assert_eq!(two.layers.len(), 2);

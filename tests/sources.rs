@@ -65,6 +65,17 @@ async fn a_multi_stage_dockerfile_builds_with_target_and_cold_starts() {
     assert!(v.source.contains("(target run)"), "{}", v.source);
     // Two layers: busybox as /bin/sh, and the entrypoint; the `other` stage is not built in.
     assert_eq!(v.image.layers.len(), 2);
+    let anatomy = v.anatomy.as_ref().expect("anatomy");
+    assert_eq!(anatomy.shells, vec!["/bin/sh".to_string()]);
+    assert!(anatomy.runs_as_root);
+    assert!(anatomy.package_managers.is_empty());
+    assert_eq!(anatomy.compressed_size, v.image.compressed_size);
+    assert_eq!(anatomy.file_count, 2);
+    assert!(anatomy.layers[0]
+        .created_by
+        .as_deref()
+        .unwrap_or("")
+        .contains("COPY"));
     for s in &outcome.record.samples {
         assert!(s.is_ok(), "{:?}", s.outcome);
         assert!(s.cold, "bytes {} vs {}", s.blob_bytes, s.expected_bytes);
