@@ -134,3 +134,55 @@ async fn two_clients_share_the_bandwidth() {
     assert_eq!(registry.served().blobs, 2 * BLOB_SIZE as u64);
     registry.shutdown().await;
 }
+
+/// Two emulated nodes on their own ports: each is held to its downlink, and together they
+/// never get more than the shared egress; bytes are counted per node.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn node_ports_are_nested_under_the_shared_egress() {
+    let (_dir, mut registry, digest, data) = registry_with_blob().await;
+    // Node 0: 4 MB/s downlink (slower than the 10 MB/s egress); node 1: unlimited downlink.
+    let (n0, a0) = registry
+        .add_node(Some("4MB/s".parse().unwrap()))
+        .await
+        .unwrap();
+    let (n1, a1) = registry.add_node(None).await.unwrap();
+    assert_eq!((n0, n1), (0, 1));
+    assert_eq!(registry.node_addr(1), Some(a1));
+
+    let t0 = Instant::now();
+    let alone = tokio::time::timeout(Duration::from_secs(60), fetch(a0, &digest, &data))
+        .await
+        .expect("node 0 fetch finished");
+    let took = alone - t0;
+    eprintln!(
+        "node 0 alone: {:.2} MB/s (downlink 4MB/s)",
+        rate(BLOB_SIZE, took)
+    );
+    assert!(
+        took >= Duration::from_millis(4750),
+        "node downlink exceeded: {took:?}"
+    );
+
+    let t0 = Instant::now();
+    let both = async { tokio::join!(fetch(a0, &digest, &data), fetch(a1, &digest, &data)) };
+    let (a, b) = tokio::time::timeout(Duration::from_secs(60), both)
+        .await
+        .expect("fetches finished");
+    let last = a.max(b) - t0;
+    eprintln!(
+        "two nodes: aggregate {:.2} MB/s (egress {BANDWIDTH})",
+        rate(2 * BLOB_SIZE, last)
+    );
+    assert!(
+        last >= Duration::from_millis(3800),
+        "aggregate beat the egress: {last:?}"
+    );
+    assert!(
+        a - t0 >= Duration::from_millis(4750),
+        "node 0 beat its downlink"
+    );
+    assert_eq!(registry.served_by_node(0).blobs, 2 * BLOB_SIZE as u64);
+    assert_eq!(registry.served_by_node(1).blobs, BLOB_SIZE as u64);
+    assert_eq!(registry.served().blobs, 3 * BLOB_SIZE as u64);
+    registry.shutdown().await;
+}

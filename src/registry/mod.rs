@@ -78,6 +78,14 @@ pub struct Registry {
     egress: Option<Arc<Link>>,
     stop: watch::Sender<bool>,
     task: Option<JoinHandle<()>>,
+    nodes: Vec<NodeLane>,
+}
+
+/// One emulated node's own port: its downlink, nested under the shared egress link.
+struct NodeLane {
+    addr: SocketAddr,
+    counters: Arc<Counters>,
+    task: Option<JoinHandle<()>>,
 }
 
 impl Registry {
@@ -116,7 +124,58 @@ impl Registry {
             egress,
             stop,
             task: Some(task),
+            nodes: Vec::new(),
         })
+    }
+
+    /// Opens a port for one more emulated node on 127.0.0.1: its responses cross the node's own
+    /// downlink (`node_bandwidth`, unlimited when `None`) and then the shared egress link, and its
+    /// bytes are counted apart. Returns the node's number and address.
+    pub async fn add_node(
+        &mut self,
+        node_bandwidth: Option<Rate>,
+    ) -> Result<(usize, SocketAddr), RegistryError> {
+        let listen = SocketAddr::from(([127, 0, 0, 1], 0));
+        let bind_err = |source| RegistryError::Bind {
+            addr: listen,
+            source,
+        };
+        let listener = TcpListener::bind(listen).await.map_err(bind_err)?;
+        let addr = listener.local_addr().map_err(bind_err)?;
+        let links = node_bandwidth
+            .map(|rate| Arc::new(Link::new(rate)))
+            .into_iter()
+            .chain(self.egress.iter().cloned())
+            .collect();
+        let counters = Arc::new(Counters::default());
+        let lane = Lane {
+            path: Path::new(links),
+            counters: counters.clone(),
+        };
+        let task = tokio::spawn(serve::serve_listener(
+            listener,
+            lane,
+            self.shared.clone(),
+            self.stop.subscribe(),
+        ));
+        self.nodes.push(NodeLane {
+            addr,
+            counters,
+            task: Some(task),
+        });
+        Ok((self.nodes.len() - 1, addr))
+    }
+
+    /// Address of node `index`'s port.
+    pub fn node_addr(&self, index: usize) -> Option<SocketAddr> {
+        self.nodes.get(index).map(|n| n.addr)
+    }
+
+    /// Bytes served through node `index`'s port so far.
+    pub fn served_by_node(&self, index: usize) -> ServedBytes {
+        self.nodes
+            .get(index)
+            .map_or_else(ServedBytes::default, |n| n.counters.snapshot())
     }
 
     /// The address it listens on (with the real port when 0 was asked for).
@@ -129,9 +188,15 @@ impl Registry {
         &self.shared.store
     }
 
-    /// Counters of bytes served so far.
+    /// Counters of bytes served so far, through every port.
     pub fn served(&self) -> ServedBytes {
-        self.counters.snapshot()
+        self.nodes
+            .iter()
+            .map(|n| n.counters.snapshot())
+            .fold(self.counters.snapshot(), |a, b| ServedBytes {
+                blobs: a.blobs + b.blobs,
+                manifests: a.manifests + b.manifests,
+            })
     }
 
     /// The registry's egress link (`None` when unlimited).
@@ -142,7 +207,12 @@ impl Registry {
     /// Stops accepting, ends open connections, and waits for the server task.
     pub async fn shutdown(mut self) {
         let _ = self.stop.send(true);
-        if let Some(task) = self.task.take() {
+        let tasks = self
+            .task
+            .take()
+            .into_iter()
+            .chain(self.nodes.iter_mut().filter_map(|n| n.task.take()));
+        for task in tasks {
             if let Err(e) = task.await {
                 tracing::warn!("registry: server task ended badly: {e}");
             }
@@ -152,7 +222,12 @@ impl Registry {
 
 impl Drop for Registry {
     fn drop(&mut self) {
-        if let Some(task) = self.task.take() {
+        let tasks = self
+            .task
+            .take()
+            .into_iter()
+            .chain(self.nodes.iter_mut().filter_map(|n| n.task.take()));
+        for task in tasks {
             task.abort();
         }
     }
