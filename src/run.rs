@@ -9,6 +9,7 @@ use rand::seq::SliceRandom;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 
+use crate::burst::{run_burst, BurstError, BurstJob, BurstNodes};
 use crate::driver::docker::DockerDriver;
 use crate::driver::node::{self, NodeDaemon, NodeError};
 use crate::driver::{ColdStart, Driver, DriverError, EngineContext};
@@ -20,7 +21,7 @@ use crate::results::writers::{write_csv, write_json, SamplesLog, WriteError};
 use crate::results::{
     HostContext, NetworkContext, RunRecord, ScenarioRecord, ToolInfo, VariantRecord, SCHEMA_VERSION,
 };
-use crate::scenario::{NodeChoice, Scenario, ScenarioError};
+use crate::scenario::{BurstSpec, NodeChoice, Scenario, ScenarioError};
 
 /// What `coldbench run` needs to know.
 #[derive(Debug, Clone)]
@@ -51,6 +52,9 @@ pub enum RunError {
     /// A fresh node could not be started (exit 1).
     #[error(transparent)]
     Node(#[from] NodeError),
+    /// A burst's nodes could not be set up (exit 1).
+    #[error(transparent)]
+    Burst(#[from] BurstError),
     /// A results file could not be written (exit 1).
     #[error(transparent)]
     Write(#[from] WriteError),
@@ -100,8 +104,10 @@ pub async fn run(opts: &RunOptions) -> Result<RunOutcome, RunError> {
         dir: opts.results_dir.clone(),
         samples: 0,
     };
-    let fresh = fresh_node_wanted(&scenario)?;
-    let engine = if prepare::needs_engine(&scenario) || !fresh {
+    let burst = scenario.file.burst.clone();
+    // A burst brings its own nodes; otherwise one fresh node, or the user's engine.
+    let fresh = burst.is_none() && fresh_node_wanted(&scenario)?;
+    let engine = if prepare::needs_engine(&scenario) || (!fresh && burst.is_none()) {
         Some(DockerDriver::connect(scenario.file.docker.host.as_deref()).await?)
     } else {
         None
@@ -115,7 +121,7 @@ pub async fn run(opts: &RunOptions) -> Result<RunOutcome, RunError> {
             source,
         })?;
     let settings = &scenario.file.registry;
-    let registry = Registry::start(RegistryConfig {
+    let mut registry = Registry::start(RegistryConfig {
         store_dir: store.path().to_path_buf(),
         listen: SocketAddr::from((Ipv4Addr::LOCALHOST, 0)),
         bandwidth: settings.bandwidth,
@@ -128,6 +134,32 @@ pub async fn run(opts: &RunOptions) -> Result<RunOutcome, RunError> {
         p = prepare::prepare_all(&scenario, registry.store(), engine.as_ref(), &progress) => p?,
         _ = interrupt.recv() => return Err(interrupted()),
     };
+
+    if let Some(spec) = &burst {
+        let nodes = tokio::select! {
+            n = BurstNodes::setup(&scenario, spec, &mut registry, engine.as_ref(), &progress) => n?,
+            _ = interrupt.recv() => return Err(interrupted()),
+        };
+        let mut engine_context = nodes.first().context().await?;
+        engine_context.node = format!("{} × {}", nodes.len(), nodes.kind);
+        let driver = nodes.first().clone();
+        let result = measure(
+            &scenario,
+            opts,
+            &driver,
+            Some((&nodes, spec)),
+            &registry,
+            &prepared,
+            engine_context,
+            &progress,
+            &mut interrupt,
+        )
+        .await;
+        let run_id = result.as_ref().ok().map(|(_, r, _)| r.run_id.clone());
+        nodes.teardown(run_id.as_deref()).await;
+        registry.shutdown().await;
+        return finish(result);
+    }
 
     // Cold starts happen on a fresh dockerd of our own, or on the user's engine.
     let node = if fresh {
@@ -153,6 +185,7 @@ pub async fn run(opts: &RunOptions) -> Result<RunOutcome, RunError> {
         &scenario,
         opts,
         &driver,
+        None,
         &registry,
         &prepared,
         engine_context,
@@ -170,6 +203,11 @@ pub async fn run(opts: &RunOptions) -> Result<RunOutcome, RunError> {
     if let Some(node) = node {
         node.stop().await;
     }
+    finish(result)
+}
+
+/// The run's result from what the sampling returned.
+fn finish(result: Result<Measurement, RunError>) -> Result<RunOutcome, RunError> {
     let (dir, record, outcome) = result?;
     match outcome {
         Ok(()) => Ok(RunOutcome { dir, record }),
@@ -203,6 +241,7 @@ async fn measure(
     scenario: &Scenario,
     opts: &RunOptions,
     driver: &DockerDriver,
+    burst: Option<(&BurstNodes, &BurstSpec)>,
     registry: &Registry,
     prepared: &BTreeMap<String, Prepared>,
     engine: EngineContext,
@@ -268,6 +307,7 @@ async fn measure(
         seed,
         variants,
         samples: Vec::new(),
+        bursts: Vec::new(),
         summaries: BTreeMap::new(),
         histograms: BTreeMap::new(),
     };
@@ -300,16 +340,35 @@ async fn measure(
                 ready: variant.ready.clone(),
                 env: variant.env.clone(),
             };
-            let sample = take_sample(driver, registry, &job, step, index).await?;
-            if let crate::measure::Outcome::Failed { phase, message } = &sample.outcome {
-                bar.println(format!(
-                    "sample {index} ({name}) failed in {}: {message}",
-                    phase.name()
-                ));
+            let samples = match burst {
+                None => vec![take_sample(driver, registry, &job, step, index).await?],
+                Some((nodes, spec)) => {
+                    let b = BurstJob {
+                        job: &job,
+                        index,
+                        repetition: step.repetition,
+                        warmup: step.warmup,
+                        first_sample: record.samples.len(),
+                        egress: settings.bandwidth.map(|r| r.bytes_per_sec()),
+                        node_bandwidth: settings.node_bandwidth.map(|r| r.bytes_per_sec()),
+                    };
+                    let (samples, summary) = run_burst(nodes, registry, spec, &b).await?;
+                    record.bursts.push(summary);
+                    samples
+                }
+            };
+            for sample in samples {
+                if let crate::measure::Outcome::Failed { phase, message } = &sample.outcome {
+                    bar.println(format!(
+                        "sample {} ({name}) failed in {}: {message}",
+                        sample.index,
+                        phase.name()
+                    ));
+                }
+                log.append(&sample)?;
+                recorder.record(&sample);
+                record.samples.push(sample);
             }
-            log.append(&sample)?;
-            recorder.record(&sample);
-            record.samples.push(sample);
             bar.inc(1);
         }
         Ok::<(), RunError>(())
@@ -426,6 +485,10 @@ async fn take_sample(
         cold: blob_bytes == job.image.compressed_size,
         layers: measured.layers,
         outcome: measured.outcome,
+        burst: None,
+        replica: None,
+        requested_at_us: None,
+        ready_at_us: None,
     })
 }
 

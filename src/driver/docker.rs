@@ -16,6 +16,17 @@ use crate::image::REPO_PREFIX;
 use crate::measure::probe::{free_port, wait_ready_async, ProbeSpec};
 use crate::measure::{micros, LayerTiming, Outcome, Phase, PhaseTimes};
 
+/// One started replica: create, start and first-request times, and when it was ready.
+#[derive(Debug, Clone)]
+pub struct Replica {
+    /// `create_us`, `start_us`, `first_request_us`.
+    pub phases: PhaseTimes,
+    /// How it ended.
+    pub outcome: Outcome,
+    /// When the first expected answer arrived.
+    pub ready_at: Option<Instant>,
+}
+
 /// Label put on every container the harness creates.
 pub const RUN_LABEL: &str = "coldbench.run";
 
@@ -57,7 +68,8 @@ impl DockerDriver {
         &self.docker
     }
 
-    async fn pull(&self, job: &ColdStart) -> Result<Vec<LayerTiming>, String> {
+    /// Pulls the job's image; returns per-layer progress times, or the engine's error.
+    pub async fn pull(&self, job: &ColdStart) -> Result<Vec<LayerTiming>, String> {
         let (from_image, tag) = match job.image_ref.rsplit_once(':') {
             Some((name, tag)) if !tag.contains('/') => (name.to_string(), tag.to_string()),
             _ => (job.image_ref.clone(), "latest".to_string()),
@@ -160,7 +172,56 @@ impl DockerDriver {
             })
     }
 
-    async fn remove_container(&self, name: &str) {
+    /// Creates and starts container `name` from the (pulled) image with `PORT=port`, then
+    /// probes it until ready. The container is left running.
+    pub async fn start_replica(
+        &self,
+        job: &ColdStart,
+        name: &str,
+        port: std::io::Result<u16>,
+    ) -> Replica {
+        let mut phases = PhaseTimes::default();
+        let failed = |phase: Phase, message: String| Outcome::Failed { phase, message };
+        let port = match port {
+            Ok(p) => p,
+            Err(e) => {
+                return Replica {
+                    phases,
+                    outcome: failed(Phase::Create, format!("no free port: {e}")),
+                    ready_at: None,
+                }
+            }
+        };
+        let mut ready_at = None;
+        let outcome = match self.create_and_start(job, name, port, &mut phases).await {
+            Err((phase, message)) => failed(phase, message),
+            Ok(()) => {
+                let started = Instant::now();
+                let spec = ProbeSpec {
+                    port,
+                    path: job.ready.http.clone(),
+                    status: job.ready.status,
+                    timeout: job.ready.timeout.0,
+                };
+                match wait_ready_async(spec).await {
+                    Ok(at) => {
+                        phases.first_request_us = Some(micros(at - started));
+                        ready_at = Some(at);
+                        Outcome::Ok
+                    }
+                    Err(e) => failed(Phase::FirstRequest, e.to_string()),
+                }
+            }
+        };
+        Replica {
+            phases,
+            outcome,
+            ready_at,
+        }
+    }
+
+    /// Removes a container (forced), logging failures.
+    pub async fn remove_container(&self, name: &str) {
         let options = RemoveContainerOptions {
             force: true,
             v: true,
@@ -268,7 +329,6 @@ impl Driver for DockerDriver {
 
     async fn cold_start(&self, job: &ColdStart) -> Measured {
         let mut phases = PhaseTimes::default();
-        let failed = |phase: Phase, message: String| Outcome::Failed { phase, message };
         let t0 = Instant::now();
         let layers = match self.pull(job).await {
             Ok(layers) => layers,
@@ -276,51 +336,26 @@ impl Driver for DockerDriver {
                 return Measured {
                     phases,
                     layers: Vec::new(),
-                    outcome: failed(Phase::Pull, format!("pull {}: {message}", job.image_ref)),
+                    outcome: Outcome::Failed {
+                        phase: Phase::Pull,
+                        message: format!("pull {}: {message}", job.image_ref),
+                    },
                 }
             }
         };
         phases.pull_us = Some(micros(t0.elapsed()));
-
-        let port = match job.ready.port {
-            Some(p) => p,
-            None => match free_port() {
-                Ok(p) => p,
-                Err(e) => {
-                    return Measured {
-                        phases,
-                        layers,
-                        outcome: failed(Phase::Create, format!("no free port: {e}")),
-                    }
-                }
-            },
-        };
         let name = format!("coldbench-{}-{}", job.run_id, job.index);
-        let outcome = match self.create_and_start(job, &name, port, &mut phases).await {
-            Err((phase, message)) => failed(phase, message),
-            Ok(()) => {
-                let started = Instant::now();
-                let spec = ProbeSpec {
-                    port,
-                    path: job.ready.http.clone(),
-                    status: job.ready.status,
-                    timeout: job.ready.timeout.0,
-                };
-                match wait_ready_async(spec).await {
-                    Ok(ready_at) => {
-                        phases.first_request_us = Some(micros(ready_at - started));
-                        phases.total_us = Some(micros(ready_at - t0));
-                        Outcome::Ok
-                    }
-                    Err(e) => failed(Phase::FirstRequest, e.to_string()),
-                }
-            }
-        };
+        let port = job.ready.port.map_or_else(free_port, Ok);
+        let replica = self.start_replica(job, &name, port).await;
         self.remove_container(&name).await;
+        phases.create_us = replica.phases.create_us;
+        phases.start_us = replica.phases.start_us;
+        phases.first_request_us = replica.phases.first_request_us;
+        phases.total_us = replica.ready_at.map(|r| micros(r - t0));
         Measured {
             phases,
             layers,
-            outcome,
+            outcome: replica.outcome,
         }
     }
 

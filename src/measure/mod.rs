@@ -126,6 +126,18 @@ pub struct Sample {
     pub layers: Vec<LayerTiming>,
     /// How it ended.
     pub outcome: Outcome,
+    /// The burst it belongs to (bursts only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub burst: Option<usize>,
+    /// Replica number within its burst.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub replica: Option<usize>,
+    /// When the replica was requested, µs after burst start.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub requested_at_us: Option<u64>,
+    /// When the replica answered, µs after burst start.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ready_at_us: Option<u64>,
 }
 
 impl Sample {

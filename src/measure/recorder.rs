@@ -119,6 +119,10 @@ mod tests {
             cold: true,
             layers: vec![],
             outcome: Outcome::Ok,
+            burst: None,
+            replica: None,
+            requested_at_us: None,
+            ready_at_us: None,
         }
     }
 

@@ -90,6 +90,9 @@ pub fn render(record: &RunRecord) -> String {
                 }
             }
         }
+        if let Some(line) = burst_lines(record, &v.name) {
+            out.push_str(&line);
+        }
         let failed = record
             .samples
             .iter()
@@ -116,6 +119,52 @@ pub fn render(record: &RunRecord) -> String {
         out.push('\n');
     }
     out
+}
+
+/// Median of a list of µs values.
+fn median(mut v: Vec<u64>) -> Option<u64> {
+    if v.is_empty() {
+        return None;
+    }
+    v.sort_unstable();
+    Some(v[(v.len() - 1) / 2])
+}
+
+/// Capacity over time for the variant's bursts: time to first, 50 % and full capacity (p50
+/// over repetitions), with the physics floor beside full capacity.
+fn burst_lines(record: &RunRecord, variant: &str) -> Option<String> {
+    let bursts: Vec<_> = record
+        .bursts
+        .iter()
+        .filter(|b| b.variant == variant && !b.warmup)
+        .collect();
+    let first = bursts.first()?;
+    let pick = |f: fn(&crate::burst::BurstRecord) -> Option<u64>| {
+        median(bursts.iter().filter_map(|b| f(b)).collect()).map_or("—".to_string(), us)
+    };
+    let lost: Vec<f64> = bursts.iter().map(|b| b.capacity_seconds_lost).collect();
+    let mut out = format!(
+        "  burst: {} replicas on {} node(s), {} burst(s) · p50 time to capacity:\n",
+        first.replicas,
+        first.nodes,
+        bursts.len()
+    );
+    let _ = writeln!(
+        out,
+        "    first ready {} · 50 % {} · full {}{}",
+        pick(|b| b.first_ready_us),
+        pick(|b| b.half_ready_us),
+        pick(|b| b.full_ready_us),
+        first
+            .floor_us
+            .map_or(String::new(), |f| format!("   (floor {})", us(f)))
+    );
+    let _ = writeln!(
+        out,
+        "    capacity lost vs instant scale-out: {:.1} replica-seconds (mean)",
+        lost.iter().sum::<f64>() / lost.len().max(1) as f64
+    );
+    Some(out)
 }
 
 /// Median over successful samples of the time the last layer finished downloading.

@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+use crate::burst::BurstRecord;
 use crate::driver::EngineContext;
 use crate::image::anatomy::Anatomy;
 use crate::image::StoredImage;
@@ -44,8 +45,11 @@ pub struct RunRecord {
     pub seed: u64,
     /// Each variant's image.
     pub variants: Vec<VariantRecord>,
-    /// Every sample, in execution order.
+    /// Every sample, in execution order (in bursts: one per replica).
     pub samples: Vec<Sample>,
+    /// Every burst (scenarios with `[burst]`).
+    #[serde(default)]
+    pub bursts: Vec<BurstRecord>,
     /// `variant → phase → statistics` (µs) over successful, non-warm-up samples.
     pub summaries: BTreeMap<String, BTreeMap<String, Summary>>,
     /// `variant → phase → base64 HdrHistogram V2` of the same samples.

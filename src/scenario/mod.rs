@@ -8,8 +8,8 @@ use std::ops::Range;
 use std::path::{Path, PathBuf};
 
 pub use schema::{
-    DockerSettings, DockerfileSpec, DriverKind, NodeChoice, ReadySpec, RegistrySettings,
-    ScenarioFile, SynthSpec, VariantSpec,
+    BurstSpec, DockerSettings, DockerfileSpec, DriverKind, NodeChoice, Placement, ReadySpec,
+    RegistrySettings, ScenarioFile, StepSpec, SynthSpec, VariantSpec,
 };
 
 /// A parsed and validated scenario.
@@ -121,6 +121,40 @@ fn validate(file: &ScenarioFile) -> Result<(), Invalid> {
                     format!("{other:?}").to_lowercase()
                 ),
             ))
+        }
+    }
+    if let Some(burst) = &file.burst {
+        for (value, key, max) in [
+            (&burst.nodes, "burst.nodes", 16),
+            (&burst.replicas, "burst.replicas", 500),
+        ] {
+            if !(1..=max).contains(value.get_ref()) {
+                return Err((
+                    Some(value.span()),
+                    key.into(),
+                    format!("{key} = {}: expected 1 to {max}", value.get_ref()),
+                ));
+            }
+        }
+        if let Some(step) = &burst.step {
+            if *step.add.get_ref() == 0 {
+                return Err((
+                    Some(step.add.span()),
+                    "burst.step.add".into(),
+                    "burst.step.add = 0: expected at least 1 replica per step".into(),
+                ));
+            }
+        }
+        let sockets = file.docker.node_sockets.len();
+        if sockets > 0 && sockets != *burst.nodes.get_ref() as usize {
+            return Err((
+                Some(burst.nodes.span()),
+                "docker.node_sockets".into(),
+                format!(
+                    "{sockets} node_sockets for burst.nodes = {}: give one socket per node",
+                    burst.nodes.get_ref()
+                ),
+            ));
         }
     }
     if file.variants.is_empty() {

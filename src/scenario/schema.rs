@@ -31,6 +31,8 @@ pub struct ScenarioFile {
     /// Docker engine settings.
     #[serde(default)]
     pub docker: DockerSettings,
+    /// A scale-out burst: fresh nodes, replicas spread over them.
+    pub burst: Option<BurstSpec>,
     /// The image variants to compare.
     #[serde(rename = "variant")]
     pub variants: Vec<VariantSpec>,
@@ -65,6 +67,8 @@ pub struct RegistrySettings {
     pub bandwidth: Option<Rate>,
     /// Delay before each response's head.
     pub latency: Option<HumanDuration>,
+    /// Each node's own downlink, nested under `bandwidth` (bursts; unlimited when absent).
+    pub node_bandwidth: Option<Rate>,
 }
 
 /// `[docker]`: which engine to drive.
@@ -80,6 +84,45 @@ pub struct DockerSettings {
     /// `auto` (fresh when possible, else engine).
     #[serde(default)]
     pub node: NodeChoice,
+    /// Engines to use as a burst's nodes instead of fresh ones (one per node).
+    #[serde(default)]
+    pub node_sockets: Vec<String>,
+}
+
+/// `[burst]`: an HPA-like scale-out.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct BurstSpec {
+    /// Fresh nodes, each pulling once.
+    pub nodes: Spanned<u32>,
+    /// Replicas requested in the burst.
+    pub replicas: Spanned<u32>,
+    /// `spread` (round-robin over nodes) or `packed` (fill a node before the next).
+    #[serde(default)]
+    pub placement: Placement,
+    /// Add replicas in steps, like an HPA; all at once when absent.
+    pub step: Option<StepSpec>,
+}
+
+/// How replicas are placed on nodes.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Placement {
+    /// Round-robin.
+    #[default]
+    Spread,
+    /// Fill each node before the next.
+    Packed,
+}
+
+/// `step = { add = 4, every = "15s" }`.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct StepSpec {
+    /// Replicas added per step.
+    pub add: Spanned<u32>,
+    /// Time between steps.
+    pub every: HumanDuration,
 }
 
 /// Where cold starts happen.
