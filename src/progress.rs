@@ -44,12 +44,12 @@ impl Progress {
         bar
     }
 
-    /// A bar over `total` samples.
-    pub fn samples(&self, total: u64) -> ProgressBar {
+    /// A bar over `total` steps called `unit` (samples, bursts).
+    pub fn steps(&self, total: u64, unit: &str) -> ProgressBar {
         let bar = ProgressBar::with_draw_target(Some(total), self.target());
         bar.set_style(
             ProgressStyle::with_template(
-                "{bar:30.cyan/blue} {pos}/{len} samples · {elapsed} elapsed, ~{eta} left · {msg}",
+                &format!("{{bar:30.cyan/blue}} {{pos}}/{{len}} {unit} · {{elapsed}} elapsed, ~{{eta}} left · {{msg}}"),
             )
             .unwrap_or_else(|_| ProgressStyle::default_bar())
             .progress_chars("█▉▊▋▌▍▎▏ "),

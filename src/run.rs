@@ -323,7 +323,10 @@ async fn measure(
     }
     let mut log = SamplesLog::create(&dir.join("samples.jsonl"))?;
     let mut recorder = Recorder::new();
-    let bar = progress.samples(plan.len() as u64);
+    let bar = progress.steps(
+        plan.len() as u64,
+        if burst.is_some() { "bursts" } else { "samples" },
+    );
     let sampling = async {
         for (index, step) in plan.iter().enumerate() {
             let variant = &scenario.file.variants[step.variant];
