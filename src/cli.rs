@@ -27,6 +27,8 @@ pub enum Command {
     /// The embedded OCI registry on its own.
     #[command(subcommand)]
     Registry(RegistryCommand),
+    /// Write summary.md, charts and report.html for an earlier run (from its run.json).
+    Report(ReportArgs),
     /// Show what an image is made of: sizes, layers, user, shell, package manager, files.
     Inspect(InspectArgs),
     /// Write the embedded static `coldbench-hello` binary to a file (for Dockerfiles).
@@ -49,6 +51,37 @@ pub struct RunArgs {
     /// Hide the progress bar.
     #[arg(long)]
     pub no_progress: bool,
+    /// Do not write summary.md, charts and report.html at the end.
+    #[arg(long)]
+    pub no_report: bool,
+    #[command(flatten)]
+    pub exports: ExportArgs,
+}
+
+/// Exports like hyperfine's; `-` means stdout.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct ExportArgs {
+    /// Write the whole run (run.json content) to FILE.
+    #[arg(long, value_name = "FILE")]
+    pub export_json: Option<String>,
+    /// Write one row per sample (samples.csv content) to FILE.
+    #[arg(long, value_name = "FILE")]
+    pub export_csv: Option<String>,
+    /// Write the Markdown summary to FILE.
+    #[arg(long, value_name = "FILE")]
+    pub export_markdown: Option<String>,
+}
+
+/// `coldbench report`.
+#[derive(Debug, clap::Args)]
+pub struct ReportArgs {
+    /// A run directory (holding run.json).
+    pub run_dir: PathBuf,
+    /// Where to write the report (default: the run directory).
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    #[command(flatten)]
+    pub exports: ExportArgs,
 }
 
 /// `coldbench inspect`.

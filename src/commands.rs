@@ -1,7 +1,7 @@
 //! What each subcommand does at the edge: call the core, print results and errors, choose the
 //! exit code (0 ok · 1 run failed · 2 bad input · 3 a check failed · 130 interrupted).
 
-use crate::cli::{InspectArgs, RunArgs, ServeArgs};
+use crate::cli::{InspectArgs, ReportArgs, RunArgs, ServeArgs};
 use crate::registry::Registry;
 use crate::report;
 use crate::run::{run as run_scenario, RunError};
@@ -21,6 +21,22 @@ pub async fn run(args: &RunArgs) -> u8 {
         Ok(outcome) => {
             print!("{}", report::table::render(&outcome.record));
             println!("results: {}", outcome.dir.display());
+            if !args.no_report {
+                match report::files::write_report(&outcome.record, &outcome.dir) {
+                    Ok(_) => println!(
+                        "report:  {}/report.html, summary.md, charts/",
+                        outcome.dir.display()
+                    ),
+                    Err(e) => {
+                        print_error(&e);
+                        return 1;
+                    }
+                }
+            }
+            if let Err(e) = report::files::write_exports(&outcome.record, &args.exports) {
+                print_error(&e);
+                return 1;
+            }
             let failures = outcome.failures();
             if failures > 0 {
                 eprintln!(
@@ -97,4 +113,32 @@ pub async fn inspect(args: &InspectArgs) -> u8 {
             2
         }
     }
+}
+
+/// `coldbench report RUN_DIR`: the report of an earlier run, from its run.json.
+pub fn report(args: &ReportArgs) -> u8 {
+    let record = match report::files::load_run(&args.run_dir) {
+        Ok(r) => r,
+        Err(e) => {
+            print_error(&e);
+            return 2;
+        }
+    };
+    let out = args.out.clone().unwrap_or_else(|| args.run_dir.clone());
+    if let Err(e) = std::fs::create_dir_all(&out) {
+        eprintln!("error: creating {}: {e}", out.display());
+        return 1;
+    }
+    match report::files::write_report(&record, &out) {
+        Ok(files) => eprintln!("wrote {} files into {}", files.len(), out.display()),
+        Err(e) => {
+            print_error(&e);
+            return 1;
+        }
+    }
+    if let Err(e) = report::files::write_exports(&record, &args.exports) {
+        print_error(&e);
+        return 1;
+    }
+    0
 }

@@ -15,6 +15,7 @@ async fn main() {
     let cli = Cli::parse();
     let code = match cli.command {
         Command::Run(args) => coldbench::commands::run(&args).await,
+        Command::Report(args) => coldbench::commands::report(&args),
         Command::Inspect(args) => coldbench::commands::inspect(&args).await,
         Command::HelloBinary { output } => coldbench::commands::hello_binary(&output),
         Command::Registry(RegistryCommand::Serve(args)) => {

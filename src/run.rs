@@ -362,11 +362,14 @@ async fn measure(
             };
             for sample in samples {
                 if let crate::measure::Outcome::Failed { phase, message } = &sample.outcome {
-                    bar.println(format!(
-                        "sample {} ({name}) failed in {}: {message}",
-                        sample.index,
-                        phase.name()
-                    ));
+                    // Printed even when the bar is hidden (not a terminal, --no-progress).
+                    bar.suspend(|| {
+                        eprintln!(
+                            "sample {} ({name}) failed in {}: {message}",
+                            sample.index,
+                            phase.name()
+                        )
+                    });
                 }
                 log.append(&sample)?;
                 recorder.record(&sample);

@@ -245,3 +245,35 @@ fn wait_with_timeout(child: &mut std::process::Child, limit: Duration) -> std::p
         std::thread::sleep(Duration::from_millis(20));
     }
 }
+
+/// A container that dies before answering fails its sample at once, with its last output,
+/// instead of after the whole ready timeout.
+#[test]
+fn a_crashing_container_fails_fast_with_its_output() {
+    let Some(_docker) = common::docker() else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let scenario = dir.path().join("crash.toml");
+    std::fs::write(
+        &scenario,
+        "repetitions = 1\n[[variant]]\nname = \"crash\"\nsynth = { size = \"2MB\" }\n\
+         env = { HOST = \"256.0.0.1\" }\nready = { timeout = \"60s\" }\n",
+    )
+    .unwrap();
+    let t0 = Instant::now();
+    let out = Command::new(env!("CARGO_BIN_EXE_coldbench"))
+        .args(["run", "--no-progress", "--no-report", "--results-dir"])
+        .arg(dir.path().join("results"))
+        .arg(&scenario)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        t0.elapsed() < Duration::from_secs(45),
+        "waited for the timeout"
+    );
+    assert!(stderr.contains("exited (code 1)"), "{stderr}");
+    assert!(stderr.contains("cannot listen on 256.0.0.1"), "{stderr}");
+}

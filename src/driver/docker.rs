@@ -1,6 +1,8 @@
 //! The Docker driver (bollard): cold starts on one Docker engine.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 use std::time::Instant;
 
 use bollard::models::{ContainerCreateBody, HostConfig};
@@ -197,26 +199,63 @@ impl DockerDriver {
             Err((phase, message)) => failed(phase, message),
             Ok(()) => {
                 let started = Instant::now();
+                let cancel = Arc::new(AtomicBool::new(false));
                 let spec = ProbeSpec {
                     port,
                     path: job.ready.http.clone(),
                     status: job.ready.status,
                     timeout: job.ready.timeout.0,
+                    cancel: Some(cancel.clone()),
                 };
-                match wait_ready_async(spec).await {
-                    Ok(at) => {
-                        phases.first_request_us = Some(micros(at - started));
-                        ready_at = Some(at);
-                        Outcome::Ok
-                    }
-                    Err(e) => failed(Phase::FirstRequest, e.to_string()),
-                }
+                let outcome = tokio::select! {
+                    probed = wait_ready_async(spec) => match probed {
+                        Ok(at) => {
+                            phases.first_request_us = Some(micros(at - started));
+                            ready_at = Some(at);
+                            Outcome::Ok
+                        }
+                        Err(e) => failed(Phase::FirstRequest, e.to_string()),
+                    },
+                    exit = self.wait_exit(name) => failed(Phase::FirstRequest, exit),
+                };
+                cancel.store(true, Ordering::Relaxed);
+                outcome
             }
         };
         Replica {
             phases,
             outcome,
             ready_at,
+        }
+    }
+
+    /// Resolves only if container `name` stops running: says how it ended and its last output.
+    async fn wait_exit(&self, name: &str) -> String {
+        loop {
+            tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+            let Ok(info) = self.docker.inspect_container(name, None).await else {
+                continue;
+            };
+            let state = info.state.unwrap_or_default();
+            if state.running == Some(false) {
+                let options = bollard::query_parameters::LogsOptions {
+                    stdout: true,
+                    stderr: true,
+                    tail: "10".into(),
+                    ..Default::default()
+                };
+                let logs: Vec<String> = self
+                    .docker
+                    .logs(name, Some(options))
+                    .filter_map(|l| async move { l.ok().map(|l| l.to_string()) })
+                    .collect()
+                    .await;
+                return format!(
+                    "the container exited (code {}) before answering; its last output:\n{}",
+                    state.exit_code.unwrap_or_default(),
+                    logs.concat().trim_end()
+                );
+            }
         }
     }
 

@@ -13,7 +13,7 @@ use rand::{RngCore, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use sha2::{Digest as _, Sha256};
 
-use super::oci::{self, Descriptor, History, ImageConfig, Manifest, RootFs, RuntimeConfig};
+use super::oci::{self, History, ImageConfig, RootFs, RuntimeConfig};
 use super::{ImageError, LayerInfo, StoredImage, HELLO_BINARY, REPO_PREFIX};
 use crate::registry::{Digest, Store};
 use crate::scenario::SynthSpec;
@@ -91,39 +91,8 @@ pub fn build(store: &Store, variant: &str, spec: &SynthSpec) -> Result<StoredIma
     };
     let config_bytes =
         serde_json::to_vec(&config).map_err(|e| ImageError::Json("image config", e))?;
-    let config_digest = store.put_blob(&config_bytes)?;
-    let manifest = Manifest {
-        schema_version: 2,
-        media_type: Some(oci::MANIFEST_V1.into()),
-        config: Descriptor {
-            media_type: oci::CONFIG_V1.into(),
-            digest: config_digest.clone(),
-            size: config_bytes.len() as u64,
-        },
-        layers: layers
-            .iter()
-            .map(|l| Descriptor {
-                media_type: oci::LAYER_TAR_GZIP.into(),
-                digest: l.digest.clone(),
-                size: l.size,
-            })
-            .collect(),
-    };
-    let manifest_bytes =
-        serde_json::to_vec_pretty(&manifest).map_err(|e| ImageError::Json("manifest", e))?;
     let repository = format!("{REPO_PREFIX}/{variant}");
-    let tag = "latest".to_string();
-    let digest = store.put_manifest(&repository, &tag, oci::MANIFEST_V1, &manifest_bytes)?;
-
-    Ok(StoredImage {
-        repository,
-        tag,
-        digest,
-        config_digest,
-        compressed_size: config_bytes.len() as u64 + layers.iter().map(|l| l.size).sum::<u64>(),
-        uncompressed_size: layers.iter().map(|l| l.uncompressed_size).sum(),
-        layers,
-    })
+    super::local::store_image(store, &repository, "latest", &config_bytes, layers)
 }
 
 /// A stable 64-bit seed from a variant name (FNV-1a).

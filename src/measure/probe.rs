@@ -5,6 +5,8 @@
 
 use std::io::{Read, Write};
 use std::net::{Ipv4Addr, SocketAddr, TcpStream};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// Pause between attempts.
@@ -21,6 +23,8 @@ pub struct ProbeSpec {
     pub status: u16,
     /// Give up after this long.
     pub timeout: Duration,
+    /// Set to stop polling early (the container died); `None` polls until the timeout.
+    pub cancel: Option<Arc<AtomicBool>>,
 }
 
 /// Why the probe gave up.
@@ -45,7 +49,12 @@ pub fn wait_ready(spec: &ProbeSpec) -> Result<Instant, ProbeError> {
     let deadline = Instant::now() + spec.timeout;
     let mut attempts = 0;
     let mut last = String::from("no attempt");
-    while Instant::now() < deadline {
+    let cancelled = || {
+        spec.cancel
+            .as_ref()
+            .is_some_and(|c| c.load(Ordering::Relaxed))
+    };
+    while Instant::now() < deadline && !cancelled() {
         attempts += 1;
         match ask(addr, &request) {
             Ok(status) if status == spec.status => return Ok(Instant::now()),
@@ -131,6 +140,7 @@ mod tests {
             path: "/".into(),
             status: 200,
             timeout: Duration::from_secs(5),
+            cancel: None,
         };
         let t0 = Instant::now();
         let ready = wait_ready(&spec).unwrap();
@@ -145,6 +155,7 @@ mod tests {
             path: "/".into(),
             status: 200,
             timeout: Duration::from_millis(30),
+            cancel: None,
         };
         let e = wait_ready(&spec).unwrap_err().to_string();
         assert!(e.contains("no HTTP 200") && e.contains("attempts"), "{e}");

@@ -102,11 +102,13 @@ struct CsvRow<'a> {
 
 /// Writes samples.csv: one row per sample, times in microseconds.
 pub fn write_csv(path: &Path, record: &RunRecord) -> Result<(), WriteError> {
-    let csv_err = |e: csv::Error| WriteError {
-        path: path.to_path_buf(),
-        source: io::Error::other(e),
-    };
-    let mut w = csv::Writer::from_path(path).map_err(csv_err)?;
+    let file = File::create(path).map_err(at(path))?;
+    write_csv_to(file, record).map_err(at(path))
+}
+
+/// Writes the samples.csv content (header, then one row per sample) to any writer.
+pub fn write_csv_to<W: Write>(writer: W, record: &RunRecord) -> io::Result<()> {
+    let mut w = csv::Writer::from_writer(writer);
     for s in &record.samples {
         let (status, failed_phase, error) = match &s.outcome {
             Outcome::Ok => ("ok", None, None),
@@ -137,8 +139,7 @@ pub fn write_csv(path: &Path, record: &RunRecord) -> Result<(), WriteError> {
             expected_bytes: s.expected_bytes,
             cold: s.cold,
             error,
-        })
-        .map_err(csv_err)?;
+        })?;
     }
-    w.flush().map_err(at(path))
+    w.flush()
 }

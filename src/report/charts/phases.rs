@@ -1,0 +1,201 @@
+//! `phases`: one horizontal stacked bar per variant of the median of each phase.
+
+use plotters::coord::Shift;
+use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
+
+use super::style::{self, Axis, Swatch, TimeUnit};
+use super::{de, DrawResult, Plot};
+use crate::results::RunRecord;
+
+/// Phases stacked in a bar, with their colours: greys, so they never read as a variant.
+const PHASES: [(&str, &str, RGBColor); 4] = [
+    ("pull", "pull", RGBColor(0x3d, 0x4a, 0x5c)),
+    ("create", "create", RGBColor(0x8a, 0x97, 0xa8)),
+    ("start", "start", RGBColor(0xc2, 0xcb, 0xd6)),
+    ("first_request", "first request", RGBColor(0xe8, 0xb9, 0x4a)),
+];
+
+/// One variant's bar.
+struct Bar {
+    name: String,
+    color: RGBColor,
+    /// Median of each phase (µs), in `PHASES` order; 0 when missing.
+    phases: [f64; 4],
+    /// Median total (µs), when summarized.
+    total: Option<f64>,
+    wire_floor: Option<f64>,
+}
+
+/// The phases chart.
+pub(crate) struct Phases {
+    bars: Vec<Bar>,
+    unit: TimeUnit,
+    axis: Axis,
+}
+
+impl Phases {
+    /// `None` when no variant has a phase summary.
+    pub(crate) fn new(record: &RunRecord) -> Option<Self> {
+        let mut bars = Vec::new();
+        for (i, v) in record.variants.iter().enumerate() {
+            let Some(summary) = record.summaries.get(&v.name) else {
+                continue;
+            };
+            let mut phases = [0.0; 4];
+            let mut any = false;
+            for (k, (key, _, _)) in PHASES.iter().enumerate() {
+                if let Some(s) = summary.get(*key) {
+                    phases[k] = s.p50 as f64;
+                    any = true;
+                }
+            }
+            if !any {
+                continue;
+            }
+            bars.push(Bar {
+                name: v.name.clone(),
+                color: style::variant_color(i),
+                phases,
+                total: summary.get("total").map(|s| s.p50 as f64),
+                wire_floor: v.wire_floor_us.map(|f| f as f64),
+            });
+        }
+        if bars.is_empty() {
+            return None;
+        }
+        let max = bars
+            .iter()
+            .map(|b| {
+                let sum: f64 = b.phases.iter().sum();
+                sum.max(b.wire_floor.unwrap_or(0.0))
+            })
+            .fold(0.0, f64::max);
+        let unit = TimeUnit::for_max_us(max);
+        // Room on the right for the total labels.
+        let axis = Axis::linear_from_zero(unit.of(max) * 1.22);
+        Some(Phases { bars, unit, axis })
+    }
+
+    /// Chart title.
+    pub(crate) fn title(&self) -> String {
+        "Cold start by phase (median of each phase)".to_string()
+    }
+}
+
+impl Plot for Phases {
+    fn size(&self) -> (u32, u32) {
+        let rows = u32::try_from(self.bars.len()).unwrap_or(u32::MAX);
+        (
+            style::SIZE.0,
+            style::SIZE.1.max(180 + rows.saturating_mul(70)),
+        )
+    }
+
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> DrawResult {
+        let mut legend: Vec<(Swatch, String)> = PHASES
+            .iter()
+            .map(|(_, label, c)| (Swatch::Fill(*c), (*label).to_string()))
+            .collect();
+        if self.bars.iter().any(|b| b.wire_floor.is_some()) {
+            legend.push((
+                Swatch::Line(RED, 3),
+                "wire floor (compressed bytes ÷ bandwidth)".to_string(),
+            ));
+        }
+        let body = style::frame(root, &self.title(), &legend)?;
+
+        let n = self.bars.len();
+        let lf = style::label_font();
+        let label_w = self
+            .bars
+            .iter()
+            .map(|b| style::text_width(&b.name, &lf))
+            .max()
+            .unwrap_or(40)
+            + 34;
+        let row_of = |i: usize| (n - 1 - i) as f64;
+        let rows: Vec<f64> = (0..n).map(|i| i as f64).collect();
+        let y = style::TickCoord::new(-0.5, n as f64 - 0.5, rows);
+        let names: Vec<String> = self.bars.iter().map(|b| b.name.clone()).collect();
+        let mut chart = ChartBuilder::on(&body)
+            .margin_left(10)
+            .margin_right(25)
+            .margin_bottom(10)
+            .x_label_area_size(50)
+            .y_label_area_size(label_w)
+            .build_cartesian_2d(self.axis.coord(), y)
+            .map_err(de)?;
+        let xf = style::tick_formatter(&self.axis);
+        let yf = |v: &f64| {
+            let row = v.round();
+            if row < 0.0 || row >= n as f64 {
+                return String::new();
+            }
+            names.get(n - 1 - row as usize).cloned().unwrap_or_default()
+        };
+        chart
+            .configure_mesh()
+            .disable_y_mesh()
+            .x_desc(format!("time ({})", self.unit.suffix))
+            .x_label_formatter(&xf)
+            .y_label_formatter(&yf)
+            .axis_desc_style(style::axis_font())
+            .label_style(style::label_font())
+            .light_line_style(WHITE)
+            .bold_line_style(RGBColor(225, 225, 225))
+            .draw()
+            .map_err(de)?;
+
+        let half = 0.28;
+        for (i, bar) in self.bars.iter().enumerate() {
+            let y = row_of(i);
+            let mut x0 = 0.0;
+            for (k, (_, _, c)) in PHASES.iter().enumerate() {
+                let w = self.unit.of(bar.phases[k]);
+                if w <= 0.0 {
+                    continue;
+                }
+                chart
+                    .draw_series(std::iter::once(Rectangle::new(
+                        [(x0, y - half), (x0 + w, y + half)],
+                        c.filled(),
+                    )))
+                    .map_err(de)?;
+                x0 += w;
+            }
+            if let Some(f) = bar.wire_floor {
+                let fx = self.unit.of(f);
+                chart
+                    .draw_series(std::iter::once(PathElement::new(
+                        vec![(fx, y - half - 0.1), (fx, y + half + 0.1)],
+                        RED.stroke_width(3),
+                    )))
+                    .map_err(de)?;
+            }
+            let label = match bar.total {
+                Some(t) => format!(" {} total (p50)", style::fmt_duration(t)),
+                None => format!(" {}", style::fmt_duration(bar.phases.iter().sum())),
+            };
+            chart
+                .draw_series(std::iter::once(Text::new(
+                    label,
+                    (x0, y),
+                    style::label_font().pos(Pos::new(HPos::Left, VPos::Center)),
+                )))
+                .map_err(de)?;
+        }
+        // Variant colour swatches next to the names (root coordinates are backend pixels).
+        let (px, _) = chart.backend_coord(&(self.axis.lo, 0.0));
+        let left = px - i32::try_from(label_w).unwrap_or(0) + 4;
+        for (i, bar) in self.bars.iter().enumerate() {
+            let (_, py) = chart.backend_coord(&(self.axis.lo, row_of(i)));
+            root.draw(&Rectangle::new(
+                [(left, py - 7), (left + 14, py + 7)],
+                bar.color.filled(),
+            ))
+            .map_err(de)?;
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,83 @@
+//! Exporters of a run, like hyperfine's `--export-*`: one small unit per format behind
+//! [`Exporter`], one file each. `json` is run.json, `csv` is samples.csv, `markdown` is
+//! summary.md.
+
+pub mod csv;
+pub mod json;
+pub mod markdown;
+
+use std::io::{self, Write};
+
+use crate::results::RunRecord;
+
+pub use self::csv::CsvExporter;
+pub use self::json::JsonExporter;
+pub use self::markdown::MarkdownExporter;
+
+/// Names accepted by [`by_name`], in the order they are listed to users.
+pub const NAMES: [&str; 3] = ["json", "csv", "markdown"];
+
+/// Renders a run into one file format.
+pub trait Exporter {
+    /// File extension without the dot (`json`, `csv`, `md`).
+    fn extension(&self) -> &'static str;
+    /// The file's content.
+    fn render(&self, record: &RunRecord) -> Result<Vec<u8>, ExportError>;
+}
+
+/// Why an export failed.
+#[derive(Debug, thiserror::Error)]
+pub enum ExportError {
+    /// Serializing to JSON failed.
+    #[error("serializing the run to JSON: {0}")]
+    Json(#[from] serde_json::Error),
+    /// Writing CSV rows failed.
+    #[error("writing CSV rows: {0}")]
+    Csv(#[source] io::Error),
+    /// Writing the target failed.
+    #[error("writing {target}: {source}")]
+    Write {
+        /// The file written, or `-` for stdout.
+        target: String,
+        /// The cause.
+        source: io::Error,
+    },
+    /// No exporter has this name.
+    #[error("unknown export format {0:?}; expected one of json, csv, markdown")]
+    UnknownFormat(String),
+}
+
+/// The exporter called `name` (`json`, `csv`, `markdown` or `md`).
+pub fn by_name(name: &str) -> Result<Box<dyn Exporter>, ExportError> {
+    match name {
+        "json" => Ok(Box::new(JsonExporter)),
+        "csv" => Ok(Box::new(CsvExporter)),
+        "markdown" | "md" => Ok(Box::new(MarkdownExporter)),
+        other => Err(ExportError::UnknownFormat(other.to_string())),
+    }
+}
+
+/// Every exporter with its name, in the order of [`NAMES`].
+pub fn all() -> Vec<(&'static str, Box<dyn Exporter>)> {
+    vec![
+        ("json", Box::new(JsonExporter)),
+        ("csv", Box::new(CsvExporter)),
+        ("markdown", Box::new(MarkdownExporter)),
+    ]
+}
+
+/// Renders `record` with `exporter` and writes it to `target`: a file path, or `-` for stdout.
+pub fn write(exporter: &dyn Exporter, record: &RunRecord, target: &str) -> Result<(), ExportError> {
+    let bytes = exporter.render(record)?;
+    let at = |source: io::Error| ExportError::Write {
+        target: target.to_string(),
+        source,
+    };
+    if target == "-" {
+        let mut out = io::stdout().lock();
+        out.write_all(&bytes).map_err(at)?;
+        out.flush().map_err(at)
+    } else {
+        std::fs::write(target, &bytes).map_err(at)
+    }
+}
