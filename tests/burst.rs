@@ -118,6 +118,35 @@ fn two_nodes_pull_concurrently_through_one_egress() {
     .unwrap();
     assert!(csv.lines().next().unwrap().contains("replica"));
     assert_eq!(csv.lines().count(), 5);
+
+    // The report is written at the end of the run, and run.json follows the schema.
+    let run_dir = std::fs::read_dir(dir.path().join("results"))
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
+    for file in [
+        "report.html",
+        "summary.md",
+        "charts/burst-capacity.png",
+        "charts/phases.svg",
+    ] {
+        assert!(run_dir.join(file).is_file(), "{file} missing");
+    }
+    let schema: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string("schemas/run.schema.json").unwrap()).unwrap();
+    let validator = jsonschema::draft202012::new(&schema).unwrap();
+    let run_json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(run_dir.join("run.json")).unwrap()).unwrap();
+    let errors: Vec<String> = validator
+        .iter_errors(&run_json)
+        .map(|e| e.to_string())
+        .collect();
+    assert!(
+        errors.is_empty(),
+        "run.json does not follow the schema: {errors:?}"
+    );
 }
 
 #[test]
