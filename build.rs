@@ -6,7 +6,14 @@ use std::process::Command;
 
 fn main() {
     println!("cargo:rerun-if-changed=src/bin/coldbench-hello.rs");
+    // The commit changes when HEAD moves or when the branch it names does.
     println!("cargo:rerun-if-changed=.git/HEAD");
+    println!("cargo:rerun-if-changed=.git/packed-refs");
+    if let Ok(head) = std::fs::read_to_string(".git/HEAD") {
+        if let Some(reference) = head.trim().strip_prefix("ref: ") {
+            println!("cargo:rerun-if-changed=.git/{reference}");
+        }
+    }
     println!("cargo:rerun-if-env-changed=COLDBENCH_HELLO_BIN");
 
     let commit = Command::new("git")
