@@ -5,15 +5,15 @@
 //! and the layers' diff_ids equal the engine's; only the compressed blobs are new.
 
 use std::collections::HashMap;
-use std::io::{self, Read, Write};
+use std::io::{self, Read};
 
 use bollard::Docker;
 use flate2::write::GzEncoder;
 use flate2::Compression;
 use futures_util::StreamExt;
 use serde::Deserialize;
-use sha2::{Digest as _, Sha256};
 
+use super::hashing::HashingWriter;
 use super::oci::{self, Descriptor, ImageConfig, Manifest};
 use super::{ImageError, LayerInfo, StoredImage};
 use crate::registry::{Digest, Store};
@@ -237,39 +237,4 @@ fn entry_path<R: Read>(entry: &tar::Entry<'_, R>) -> String {
         .path()
         .map(|p| p.to_string_lossy().trim_start_matches("./").to_string())
         .unwrap_or_default()
-}
-
-/// Hashes and counts bytes written through it.
-pub(crate) struct HashingWriter<W> {
-    inner: W,
-    hasher: Sha256,
-    bytes: u64,
-}
-
-impl<W: Write> HashingWriter<W> {
-    pub(crate) fn new(inner: W) -> Self {
-        HashingWriter {
-            inner,
-            hasher: Sha256::new(),
-            bytes: 0,
-        }
-    }
-
-    /// The inner writer, the digest and the byte count of what passed through.
-    pub(crate) fn finish(self) -> (W, Digest, u64) {
-        let digest = Digest::from_sha256(self.hasher.finalize().into());
-        (self.inner, digest, self.bytes)
-    }
-}
-
-impl<W: Write> Write for HashingWriter<W> {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        let n = self.inner.write(buf)?;
-        self.hasher.update(&buf[..n]);
-        self.bytes += n as u64;
-        Ok(n)
-    }
-    fn flush(&mut self) -> io::Result<()> {
-        self.inner.flush()
-    }
 }

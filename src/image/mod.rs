@@ -2,6 +2,7 @@
 
 pub mod anatomy;
 pub mod dockerfile;
+pub mod hashing;
 pub mod local;
 pub mod oci;
 pub mod synth;

@@ -5,17 +5,17 @@
 //! fixed times and owners, gzip carries no timestamp, and the filler comes from a seeded
 //! ChaCha8 stream (whose output `rand_chacha` keeps stable across versions).
 
-use std::io::{self, Read, Write};
+use std::io::{self, Read};
 
 use flate2::write::GzEncoder;
 use flate2::Compression;
 use rand::{RngCore, SeedableRng};
 use rand_chacha::ChaCha8Rng;
-use sha2::{Digest as _, Sha256};
 
+use super::hashing::HashingWriter;
 use super::oci::{self, History, ImageConfig, RootFs, RuntimeConfig};
 use super::{ImageError, LayerInfo, StoredImage, HELLO_BINARY, REPO_PREFIX};
-use crate::registry::{Digest, Store};
+use crate::registry::Store;
 use crate::scenario::SynthSpec;
 
 /// Filler is generated in blocks of this size: a random head, then zeros.
@@ -194,25 +194,6 @@ impl Read for FillerReader<'_> {
     }
 }
 
-/// Hashes and counts what passes through (the uncompressed tar → its diff_id).
-struct HashingWriter<W> {
-    inner: W,
-    hasher: Sha256,
-    bytes: u64,
-}
-
-impl<W: Write> Write for HashingWriter<W> {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        let n = self.inner.write(buf)?;
-        self.hasher.update(&buf[..n]);
-        self.bytes += n as u64;
-        Ok(n)
-    }
-    fn flush(&mut self) -> io::Result<()> {
-        self.inner.flush()
-    }
-}
-
 fn header(kind: tar::EntryType, mode: u32, size: u64) -> tar::Header {
     let mut h = tar::Header::new_gnu();
     h.set_entry_type(kind);
@@ -236,11 +217,7 @@ fn write_layer(
         source,
     };
     let gz = GzEncoder::new(store.blob_writer()?, Compression::fast());
-    let hashing = HashingWriter {
-        inner: gz,
-        hasher: Sha256::new(),
-        bytes: 0,
-    };
+    let hashing = HashingWriter::new(gz);
     let mut tar = tar::Builder::new(hashing);
     let mut created_by = format!("coldbench synth: {label}");
 
@@ -285,10 +262,8 @@ fn write_layer(
         }
     }
 
-    let hashing = tar.into_inner().map_err(io_err)?;
-    let diff_id: Digest = format!("sha256:{:x}", hashing.hasher.finalize()).parse()?;
-    let uncompressed_size = hashing.bytes;
-    let blob = hashing.inner.finish().map_err(io_err)?;
+    let (gz, diff_id, uncompressed_size) = tar.into_inner().map_err(io_err)?.finish();
+    let blob = gz.finish().map_err(io_err)?;
     let (digest, size) = blob.commit()?;
     Ok(LayerInfo {
         digest,
