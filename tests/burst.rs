@@ -257,3 +257,31 @@ fn daemons_are_gone_after_a_failure_and_an_interrupt() {
         .collect();
     assert!(leftovers.is_empty(), "node directories left: {leftovers:?}");
 }
+
+/// `[docker] node_sockets`: the burst uses engines the user names instead of fresh ones.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn node_sockets_name_the_nodes() {
+    let Some(_docker) = common::docker() else {
+        return;
+    };
+    if !can_start_nodes() {
+        return;
+    }
+    // Stand in for a user's second engine: a dockerd of our own.
+    let engine = coldbench::driver::node::NodeDaemon::start(9).await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let path = scenario(
+        dir.path(),
+        "nodes = 1\nreplicas = 2",
+        &format!("[docker]\nnode_sockets = [\"{}\"]", engine.host()),
+    );
+    let dir_path = dir.path().to_path_buf();
+    let (code, text, record) = tokio::task::spawn_blocking(move || run_cli(&dir_path, &path))
+        .await
+        .unwrap();
+    engine.stop().await;
+    assert_eq!(code, Some(0), "{text}");
+    let record = record.unwrap();
+    assert_eq!(record.engine.node, "1 × sockets");
+    assert!(record.samples.iter().all(|s| s.is_ok() && s.cold));
+}
