@@ -23,12 +23,7 @@ fn scenario(dir: &Path, burst: &str, extra: &str) -> std::path::PathBuf {
 }
 
 fn run_cli(dir: &Path, path: &Path) -> (Option<i32>, String, Option<RunRecord>) {
-    let out = Command::new(env!("CARGO_BIN_EXE_coldbench"))
-        .args(["run", "--no-progress", "--results-dir"])
-        .arg(dir.join("results"))
-        .arg(path)
-        .output()
-        .unwrap();
+    let out = common::coldbench_run(dir, path, &[]);
     let record = std::fs::read_dir(dir.join("results"))
         .ok()
         .and_then(|mut d| d.next())
@@ -40,15 +35,6 @@ fn run_cli(dir: &Path, path: &Path) -> (Option<i32>, String, Option<RunRecord>) 
         String::from_utf8_lossy(&out.stderr)
     );
     (out.status.code(), text, record)
-}
-
-/// dockerd processes of fresh nodes (their data roots live in /tmp/cbn*).
-fn fresh_node_daemons() -> Vec<String> {
-    common::run(Command::new("ps").args(["-eo", "args"]))
-        .lines()
-        .filter(|l| l.contains("dockerd") && l.contains("/tmp/cbn"))
-        .map(str::to_string)
-        .collect()
 }
 
 fn can_start_nodes() -> bool {
@@ -102,9 +88,9 @@ fn two_nodes_pull_concurrently_through_one_egress() {
     assert!(burst.first_ready_us.unwrap() <= burst.half_ready_us.unwrap());
     assert!(text.contains("full") && text.contains("floor"), "{text}");
     assert!(
-        fresh_node_daemons().is_empty(),
+        common::fresh_node_daemons().is_empty(),
         "{:?}",
-        fresh_node_daemons()
+        common::fresh_node_daemons()
     );
     let csv = std::fs::read_to_string(
         std::fs::read_dir(dir.path().join("results"))
@@ -184,7 +170,7 @@ fn a_stepped_schedule_requests_replicas_at_their_offsets() {
             s.replica
         );
     }
-    assert!(fresh_node_daemons().is_empty());
+    assert!(common::fresh_node_daemons().is_empty());
 }
 
 #[test]
@@ -206,9 +192,9 @@ fn daemons_are_gone_after_a_failure_and_an_interrupt() {
     assert_eq!(code, Some(1), "{text}");
     assert!(record.unwrap().samples.iter().all(|s| !s.is_ok()));
     assert!(
-        fresh_node_daemons().is_empty(),
+        common::fresh_node_daemons().is_empty(),
         "after failure: {:?}",
-        fresh_node_daemons()
+        common::fresh_node_daemons()
     );
 
     // Interrupt while the nodes run.
@@ -230,7 +216,7 @@ fn daemons_are_gone_after_a_failure_and_an_interrupt() {
         .spawn()
         .unwrap();
     let deadline = Instant::now() + Duration::from_secs(120);
-    while fresh_node_daemons().len() < 2 {
+    while common::fresh_node_daemons().len() < 2 {
         assert!(Instant::now() < deadline, "nodes did not start");
         std::thread::sleep(Duration::from_millis(100));
     }
@@ -246,9 +232,9 @@ fn daemons_are_gone_after_a_failure_and_an_interrupt() {
     };
     assert_eq!(status.code(), Some(130));
     assert!(
-        fresh_node_daemons().is_empty(),
+        common::fresh_node_daemons().is_empty(),
         "after interrupt: {:?}",
-        fresh_node_daemons()
+        common::fresh_node_daemons()
     );
     let leftovers: Vec<_> = std::fs::read_dir("/tmp")
         .unwrap()

@@ -229,20 +229,10 @@ fn interrupt_cleans_up_and_keeps_samples() {
     );
     assert!(Path::new(&run_dir.join("samples.csv")).exists());
     assert!(
-        fresh_node_daemons().is_empty(),
+        common::fresh_node_daemons().is_empty(),
         "dockerd left: {:?}",
-        fresh_node_daemons()
+        common::fresh_node_daemons()
     );
-}
-
-/// dockerd processes of fresh nodes (their data roots live in /tmp/cbn*).
-fn fresh_node_daemons() -> Vec<String> {
-    common::run(Command::new("ps").args(["-eo", "args"]))
-        .lines()
-        .filter(|l| l.starts_with("dockerd") || l.contains("/dockerd "))
-        .filter(|l| l.contains("/tmp/cbn"))
-        .map(str::to_string)
-        .collect()
 }
 
 fn wait_with_timeout(child: &mut std::process::Child, limit: Duration) -> std::process::ExitStatus {
@@ -275,12 +265,7 @@ fn a_crashing_container_fails_fast_with_its_output() {
     )
     .unwrap();
     let t0 = Instant::now();
-    let out = Command::new(env!("CARGO_BIN_EXE_coldbench"))
-        .args(["run", "--no-progress", "--no-report", "--results-dir"])
-        .arg(dir.path().join("results"))
-        .arg(&scenario)
-        .output()
-        .unwrap();
+    let out = common::coldbench_run(dir.path(), &scenario, &["--no-report"]);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "{stderr}");
     assert!(

@@ -146,12 +146,7 @@ fn a_failing_build_exits_2_with_the_builders_last_lines_and_measures_nothing() {
     )
     .unwrap();
     let path = scenario(dir.path(), "dockerfile = { context = \"ctx\" }");
-    let out = Command::new(env!("CARGO_BIN_EXE_coldbench"))
-        .args(["run", "--no-progress", "--results-dir"])
-        .arg(dir.path().join("results"))
-        .arg(&path)
-        .output()
-        .unwrap();
+    let out = common::coldbench_run(dir.path(), &path, &[]);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "{stderr}");
     assert!(stderr.contains("building variant \"v\" failed"), "{stderr}");
@@ -166,12 +161,7 @@ fn a_missing_local_image_is_named() {
     };
     let dir = tempfile::tempdir().unwrap();
     let path = scenario(dir.path(), "image = \"coldbench-test/does-not-exist:nope\"");
-    let out = Command::new(env!("CARGO_BIN_EXE_coldbench"))
-        .args(["run", "--no-progress", "--results-dir"])
-        .arg(dir.path().join("results"))
-        .arg(&path)
-        .output()
-        .unwrap();
+    let out = common::coldbench_run(dir.path(), &path, &[]);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "{stderr}");
     assert!(

@@ -73,3 +73,29 @@ pub fn run(cmd: &mut Command) -> String {
     );
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
+
+/// Runs `coldbench run --no-progress --results-dir DIR/results SCENARIO [extra…]` and returns
+/// its output.
+pub fn coldbench_run(
+    dir: &std::path::Path,
+    scenario: &std::path::Path,
+    extra: &[&str],
+) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_coldbench"))
+        .args(["run", "--no-progress"])
+        .args(extra)
+        .arg("--results-dir")
+        .arg(dir.join("results"))
+        .arg(scenario)
+        .output()
+        .unwrap_or_else(|e| panic!("spawn coldbench: {e}"))
+}
+
+/// dockerd processes of fresh nodes (their data roots live in /tmp/cbn*).
+pub fn fresh_node_daemons() -> Vec<String> {
+    run(Command::new("ps").args(["-eo", "args"]))
+        .lines()
+        .filter(|l| l.contains("dockerd") && l.contains("/tmp/cbn"))
+        .map(str::to_string)
+        .collect()
+}
