@@ -139,27 +139,20 @@ impl Plot for BurstCapacity {
             y_ticks.push(self.replicas as f64);
         }
         let y_axis = style::TickCoord::new(0.0, top, y_ticks);
-        let mut chart = ChartBuilder::on(&body)
-            .margin_left(10)
-            .margin_right(25)
-            .margin_bottom(10)
-            .x_label_area_size(50)
-            .y_label_area_size(70)
+        let mut chart = style::builder(&body, 70)
             .build_cartesian_2d(self.axis.coord(), y_axis)
             .map_err(de)?;
         let xf = style::tick_formatter(&self.axis);
-        chart
-            .configure_mesh()
-            .x_desc(format!("time since burst start ({})", self.unit.suffix))
-            .y_desc("replicas ready")
-            .x_label_formatter(&xf)
-            .y_label_formatter(&|v: &f64| format!("{v:.0}"))
-            .axis_desc_style(style::axis_font())
-            .label_style(style::label_font())
-            .light_line_style(WHITE)
-            .bold_line_style(RGBColor(225, 225, 225))
-            .draw()
-            .map_err(de)?;
+        style::mesh_style(
+            chart
+                .configure_mesh()
+                .x_desc(format!("time since burst start ({})", self.unit.suffix))
+                .y_desc("replicas ready")
+                .x_label_formatter(&xf)
+                .y_label_formatter(&|v: &f64| format!("{v:.0}")),
+        )
+        .draw()
+        .map_err(de)?;
 
         // Faint curves first, so the median bursts are drawn on top.
         for median in [false, true] {

@@ -122,32 +122,25 @@ impl Plot for Cdf {
         let body = style::frame(root, &self.title(), &legend)?;
 
         let y_axis = style::TickCoord::new(0.0, 1.04, vec![0.0, 0.25, 0.5, 0.75, 1.0]);
-        let mut chart = ChartBuilder::on(&body)
-            .margin_left(10)
-            .margin_right(25)
-            .margin_bottom(10)
-            .x_label_area_size(50)
-            .y_label_area_size(70)
+        let mut chart = style::builder(&body, 70)
             .build_cartesian_2d(self.axis.coord(), y_axis)
             .map_err(de)?;
         let xf = style::tick_formatter(&self.axis);
         let scale = if self.axis.log { ", log scale" } else { "" };
-        chart
-            .configure_mesh()
-            .x_desc(format!(
-                "{} ({}{scale}); successful samples, warm-ups excluded",
-                self.which.label(),
-                self.unit.suffix
-            ))
-            .y_desc("samples at or below (%)")
-            .x_label_formatter(&xf)
-            .y_label_formatter(&|v: &f64| format!("{:.0}", v * 100.0))
-            .axis_desc_style(style::axis_font())
-            .label_style(style::label_font())
-            .light_line_style(WHITE)
-            .bold_line_style(RGBColor(225, 225, 225))
-            .draw()
-            .map_err(de)?;
+        style::mesh_style(
+            chart
+                .configure_mesh()
+                .x_desc(format!(
+                    "{} ({}{scale}); successful samples, warm-ups excluded",
+                    self.which.label(),
+                    self.unit.suffix
+                ))
+                .y_desc("samples at or below (%)")
+                .x_label_formatter(&xf)
+                .y_label_formatter(&|v: &f64| format!("{:.0}", v * 100.0)),
+        )
+        .draw()
+        .map_err(de)?;
 
         let x = |us: u64| self.axis.map(self.unit.of(us as f64));
         for c in &self.curves {

@@ -130,12 +130,7 @@ impl Plot for Layers {
             + 16;
         let row_of = |i: usize| (n - 1 - i) as f64;
         let y = style::TickCoord::new(-0.5, n as f64 - 0.5, (0..n).map(|i| i as f64).collect());
-        let mut chart = ChartBuilder::on(&body)
-            .margin_left(10)
-            .margin_right(25)
-            .margin_bottom(10)
-            .x_label_area_size(50)
-            .y_label_area_size(label_w)
+        let mut chart = style::builder(&body, label_w)
             .build_cartesian_2d(self.axis.coord(), y)
             .map_err(de)?;
         let xf = style::tick_formatter(&self.axis);
@@ -149,18 +144,16 @@ impl Plot for Layers {
                 .map(|row| row.label.clone())
                 .unwrap_or_default()
         };
-        chart
-            .configure_mesh()
-            .disable_y_mesh()
-            .x_desc(format!("time since pull request ({})", self.unit.suffix))
-            .x_label_formatter(&xf)
-            .y_label_formatter(&yf)
-            .axis_desc_style(style::axis_font())
-            .label_style(style::label_font())
-            .light_line_style(WHITE)
-            .bold_line_style(RGBColor(225, 225, 225))
-            .draw()
-            .map_err(de)?;
+        style::mesh_style(
+            chart
+                .configure_mesh()
+                .disable_y_mesh()
+                .x_desc(format!("time since pull request ({})", self.unit.suffix))
+                .x_label_formatter(&xf)
+                .y_label_formatter(&yf),
+        )
+        .draw()
+        .map_err(de)?;
 
         let half = 0.34;
         let t = |us: u64| self.unit.of(us as f64);

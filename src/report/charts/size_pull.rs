@@ -93,35 +93,28 @@ impl Plot for SizeVsPull {
         }
         let body = style::frame(root, &self.title(), &legend)?;
 
-        let mut chart = ChartBuilder::on(&body)
-            .margin_left(10)
-            .margin_right(25)
-            .margin_bottom(10)
-            .x_label_area_size(50)
-            .y_label_area_size(70)
+        let mut chart = style::builder(&body, 70)
             .build_cartesian_2d(self.x_axis.coord(), self.y_axis.coord())
             .map_err(de)?;
         let xf = style::tick_formatter(&self.x_axis);
         let yf = style::tick_formatter(&self.y_axis);
-        chart
-            .configure_mesh()
-            .x_desc(format!(
-                "compressed image size (MB{})",
-                self.x_axis.scale_note()
-            ))
-            .y_desc(format!(
-                "pull time ({}{})",
-                self.unit.suffix,
-                self.y_axis.scale_note()
-            ))
-            .x_label_formatter(&xf)
-            .y_label_formatter(&yf)
-            .axis_desc_style(style::axis_font())
-            .label_style(style::label_font())
-            .light_line_style(WHITE)
-            .bold_line_style(RGBColor(225, 225, 225))
-            .draw()
-            .map_err(de)?;
+        style::mesh_style(
+            chart
+                .configure_mesh()
+                .x_desc(format!(
+                    "compressed image size (MB{})",
+                    self.x_axis.scale_note()
+                ))
+                .y_desc(format!(
+                    "pull time ({}{})",
+                    self.unit.suffix,
+                    self.y_axis.scale_note()
+                ))
+                .x_label_formatter(&xf)
+                .y_label_formatter(&yf),
+        )
+        .draw()
+        .map_err(de)?;
 
         if let Some((bps, _)) = self.bandwidth {
             // The floor in chart units for `mb` megabytes, sampled across the x axis and kept

@@ -455,3 +455,34 @@ pub(crate) fn frame<DB: DrawingBackend>(
     let (_, body) = root.split_vertically(u32::try_from(used).unwrap_or(40));
     Ok(body)
 }
+
+/// The chart builder every plot uses: the same margins and axis-label areas, with room for
+/// `y_label_width` pixels of y labels.
+pub(crate) fn builder<'a, 'b, DB: DrawingBackend>(
+    body: &'a DrawingArea<DB, Shift>,
+    y_label_width: u32,
+) -> ChartBuilder<'a, 'b, DB> {
+    let mut b = ChartBuilder::on(body);
+    b.margin_left(10)
+        .margin_right(25)
+        .margin_bottom(10)
+        .x_label_area_size(50)
+        .y_label_area_size(y_label_width);
+    b
+}
+
+/// The grid and label styling every plot uses; the caller sets descriptions and formatters,
+/// then draws.
+pub(crate) fn mesh_style<'m, 'a, 'b, X, Y, DB>(
+    mesh: &'m mut plotters::chart::MeshStyle<'a, 'b, X, Y, DB>,
+) -> &'m mut plotters::chart::MeshStyle<'a, 'b, X, Y, DB>
+where
+    X: Ranged,
+    Y: Ranged,
+    DB: DrawingBackend,
+{
+    mesh.axis_desc_style(axis_font())
+        .label_style(label_font())
+        .light_line_style(WHITE)
+        .bold_line_style(RGBColor(225, 225, 225))
+}
