@@ -120,19 +120,7 @@ fn two_nodes_pull_concurrently_through_one_egress() {
     ] {
         assert!(run_dir.join(file).is_file(), "{file} missing");
     }
-    let schema: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string("schemas/run.schema.json").unwrap()).unwrap();
-    let validator = jsonschema::draft202012::new(&schema).unwrap();
-    let run_json: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(run_dir.join("run.json")).unwrap()).unwrap();
-    let errors: Vec<String> = validator
-        .iter_errors(&run_json)
-        .map(|e| e.to_string())
-        .collect();
-    assert!(
-        errors.is_empty(),
-        "run.json does not follow the schema: {errors:?}"
-    );
+    common::assert_follows_schema(&run_dir.join("run.json"));
 }
 
 #[test]

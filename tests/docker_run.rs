@@ -140,19 +140,7 @@ async fn synthetic_variants_cold_start_through_docker() {
     assert_eq!(csv.records().count(), 4);
     let jsonl = std::fs::read_to_string(outcome.dir.join("samples.jsonl")).unwrap();
     assert_eq!(jsonl.lines().count(), 4);
-    let schema: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string("schemas/run.schema.json").unwrap()).unwrap();
-    let validator = jsonschema::draft202012::new(&schema).unwrap();
-    let value: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(outcome.dir.join("run.json")).unwrap()).unwrap();
-    let errors: Vec<String> = validator
-        .iter_errors(&value)
-        .map(|e| e.to_string())
-        .collect();
-    assert!(
-        errors.is_empty(),
-        "run.json does not follow the schema: {errors:?}"
-    );
+    common::assert_follows_schema(&outcome.dir.join("run.json"));
 
     // Nothing left behind.
     assert_eq!(labelled_containers(&record.run_id).trim(), "");

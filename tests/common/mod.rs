@@ -99,3 +99,21 @@ pub fn fresh_node_daemons() -> Vec<String> {
         .map(str::to_string)
         .collect()
 }
+
+/// Panics unless the run.json at `path` validates against `schemas/run.schema.json`.
+pub fn assert_follows_schema(path: &std::path::Path) {
+    let read = |p: &std::path::Path| -> serde_json::Value {
+        serde_json::from_str(&std::fs::read_to_string(p).unwrap_or_else(|e| panic!("{p:?}: {e}")))
+            .unwrap_or_else(|e| panic!("{p:?}: {e}"))
+    };
+    let schema = read(std::path::Path::new("schemas/run.schema.json"));
+    let validator = jsonschema::draft202012::new(&schema).expect("the schema is valid");
+    let errors: Vec<String> = validator
+        .iter_errors(&read(path))
+        .map(|e| e.to_string())
+        .collect();
+    assert!(
+        errors.is_empty(),
+        "{path:?} does not follow the schema: {errors:?}"
+    );
+}
