@@ -207,11 +207,7 @@ impl Registry {
     /// Stops accepting, ends open connections, and waits for the server task.
     pub async fn shutdown(mut self) {
         let _ = self.stop.send(true);
-        let tasks = self
-            .task
-            .take()
-            .into_iter()
-            .chain(self.nodes.iter_mut().filter_map(|n| n.task.take()));
+        let tasks = self.take_tasks();
         for task in tasks {
             if let Err(e) = task.await {
                 tracing::warn!("registry: server task ended badly: {e}");
@@ -220,13 +216,20 @@ impl Registry {
     }
 }
 
-impl Drop for Registry {
-    fn drop(&mut self) {
-        let tasks = self
-            .task
+impl Registry {
+    /// The server tasks of every port, taken out so they are awaited or aborted once.
+    fn take_tasks(&mut self) -> Vec<JoinHandle<()>> {
+        self.task
             .take()
             .into_iter()
-            .chain(self.nodes.iter_mut().filter_map(|n| n.task.take()));
+            .chain(self.nodes.iter_mut().filter_map(|n| n.task.take()))
+            .collect()
+    }
+}
+
+impl Drop for Registry {
+    fn drop(&mut self) {
+        let tasks = self.take_tasks();
         for task in tasks {
             task.abort();
         }
