@@ -6,45 +6,16 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use futures_util::future::join_all;
-use serde::{Deserialize, Serialize};
 use tokio::sync::watch;
 
 use crate::driver::docker::DockerDriver;
 use crate::driver::node::{self, NodeDaemon};
 use crate::driver::{ColdStart, Driver, DriverError};
-use crate::measure::{micros, Outcome, Phase, PhaseTimes, Sample};
+use crate::measure::micros;
 use crate::progress::Progress;
 use crate::registry::{Registry, RegistryError};
+use crate::results::{BurstRecord, Outcome, Phase, PhaseTimes, Sample};
 use crate::scenario::{BurstSpec, Placement, Scenario};
-
-/// One burst's results.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct BurstRecord {
-    /// Burst number in the run.
-    pub index: usize,
-    /// Repetition number.
-    pub repetition: u32,
-    /// Variant.
-    pub variant: String,
-    /// Unmeasured warm-up.
-    pub warmup: bool,
-    /// Nodes that pulled.
-    pub nodes: usize,
-    /// Replicas requested.
-    pub replicas: usize,
-    /// Burst start → first replica ready (µs).
-    pub first_ready_us: Option<u64>,
-    /// Burst start → half the replicas ready (µs).
-    pub half_ready_us: Option<u64>,
-    /// Burst start → every replica ready: full capacity (µs).
-    pub full_ready_us: Option<u64>,
-    /// Replica-seconds of capacity missing compared with instant scale-out.
-    pub capacity_seconds_lost: f64,
-    /// Blob bytes the registry served to each node.
-    pub node_blob_bytes: Vec<u64>,
-    /// Physics floor for full capacity (µs): max(nodes × size / egress, size / node downlink).
-    pub floor_us: Option<u64>,
-}
 
 /// The nodes of a burst and the registry port each reaches.
 pub struct BurstNodes {
@@ -220,7 +191,7 @@ pub async fn run_burst(
             .map(|l| l.and_then(|l| l.local_addr()).map(|a| a.port()))
             .collect()
     };
-    let started_at = crate::run::now_utc();
+    let started_at = crate::results::now_utc();
     let t0 = Instant::now();
     let node_futures = (0..nodes.len()).map(|n| {
         let replicas: Vec<(usize, Duration)> = plan

@@ -6,6 +6,7 @@
 pub mod burst;
 pub mod cli;
 pub mod commands;
+pub mod digest;
 pub mod driver;
 pub mod image;
 pub mod inspect;

@@ -12,15 +12,17 @@ use rand_chacha::ChaCha8Rng;
 use crate::burst::{run_burst, BurstError, BurstJob, BurstNodes};
 use crate::driver::docker::DockerDriver;
 use crate::driver::node::{self, NodeDaemon, NodeError};
-use crate::driver::{ColdStart, Driver, DriverError, EngineContext};
-use crate::measure::{Phase, Recorder, Sample};
+use crate::driver::{ColdStart, Driver, DriverError};
+use crate::measure::Recorder;
 use crate::prepare::{self, PrepareError, Prepared};
 use crate::progress::Progress;
 use crate::registry::{Registry, RegistryConfig, RegistryError};
 use crate::results::writers::{write_csv, write_json, SamplesLog, WriteError};
+use crate::results::EngineContext;
 use crate::results::{
     HostContext, NetworkContext, RunRecord, ScenarioRecord, ToolInfo, VariantRecord, SCHEMA_VERSION,
 };
+use crate::results::{Phase, Sample};
 use crate::scenario::{BurstSpec, NodeChoice, Scenario, ScenarioError};
 
 /// What `coldbench run` needs to know.
@@ -250,11 +252,11 @@ async fn measure(
 ) -> Result<Measurement, RunError> {
     let settings = &scenario.file.registry;
     let registry_addr = registry.addr().to_string();
-    let started = now_utc();
+    let started = crate::results::now_utc();
     let run_id = format!(
         "{}-{}",
         sanitize(&scenario.name),
-        compact_timestamp(&started)
+        crate::results::timestamp::compact(&started)
     );
     let dir = opts.results_dir.join(&run_id);
     std::fs::create_dir_all(&dir).map_err(|source| RunError::Io {
@@ -361,7 +363,7 @@ async fn measure(
                 }
             };
             for sample in samples {
-                if let crate::measure::Outcome::Failed { phase, message } = &sample.outcome {
+                if let crate::results::Outcome::Failed { phase, message } = &sample.outcome {
                     // Printed even when the bar is hidden (not a terminal, --no-progress).
                     bar.suspend(|| {
                         eprintln!(
@@ -385,7 +387,7 @@ async fn measure(
     };
     bar.finish_and_clear();
 
-    record.finished_at = now_utc();
+    record.finished_at = crate::results::now_utc();
     record.interrupted = matches!(outcome, Err(RunError::Interrupted { .. }));
     fill_summaries(&mut record, &recorder);
     // Whatever ended the sampling, the samples it took are written out.
@@ -472,7 +474,7 @@ async fn take_sample(
     index: usize,
 ) -> Result<Sample, RunError> {
     driver.evict(&job.registry).await?;
-    let started_at = now_utc();
+    let started_at = crate::results::now_utc();
     let before = registry.served();
     let measured = driver.cold_start(job).await;
     let after = registry.served();
@@ -513,26 +515,6 @@ fn fill_summaries(record: &mut RunRecord, recorder: &Recorder) {
         }
     }
     record.histograms = recorder.serialized();
-}
-
-/// Current UTC time, RFC 3339 with microseconds.
-pub fn now_utc() -> String {
-    let format = time::macros::format_description!(
-        "[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:6]Z"
-    );
-    time::OffsetDateTime::now_utc()
-        .format(&format)
-        .unwrap_or_default()
-}
-
-/// `2026-11-26T23:15:48.123456Z` → `20261126T231548Z`.
-fn compact_timestamp(rfc3339: &str) -> String {
-    let digits: String = rfc3339
-        .chars()
-        .take(19)
-        .filter(|c| c.is_ascii_digit() || *c == 'T')
-        .collect();
-    format!("{digits}Z")
 }
 
 /// Keeps a name safe for a directory and container names.
@@ -578,10 +560,6 @@ mod tests {
 
     #[test]
     fn timestamps_compact() {
-        assert_eq!(
-            compact_timestamp("2026-11-26T23:15:48.123456Z"),
-            "20261126T231548Z"
-        );
         assert_eq!(sanitize("my scenario/1"), "my-scenario-1");
     }
 }

@@ -13,10 +13,12 @@ use bollard::query_parameters::{
 use bollard::Docker;
 use futures_util::StreamExt;
 
-use super::{ColdStart, Driver, DriverError, EngineContext, Measured};
+use super::{ColdStart, Driver, DriverError, Measured};
 use crate::image::REPO_PREFIX;
+use crate::measure::micros;
 use crate::measure::probe::{free_port, wait_ready_async, ProbeSpec};
-use crate::measure::{micros, LayerTiming, Outcome, Phase, PhaseTimes};
+use crate::results::EngineContext;
+use crate::results::{LayerTiming, Outcome, Phase, PhaseTimes};
 
 /// One started replica: create, start and first-request times, and when it was ready.
 #[derive(Debug, Clone)]

@@ -7,10 +7,8 @@ pub mod node;
 use std::collections::BTreeMap;
 use std::future::Future;
 
-use serde::{Deserialize, Serialize};
-
 use crate::image::StoredImage;
-use crate::measure::{LayerTiming, Outcome, PhaseTimes};
+use crate::results::{EngineContext, LayerTiming, Outcome, PhaseTimes};
 use crate::scenario::ReadySpec;
 
 /// One cold start to perform.
@@ -43,28 +41,6 @@ pub struct Measured {
     pub layers: Vec<LayerTiming>,
     /// How it ended.
     pub outcome: Outcome,
-}
-
-/// Facts about the engine, recorded in results.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct EngineContext {
-    /// Driver name (`docker`).
-    pub driver: String,
-    /// Where the engine was reached.
-    pub endpoint: String,
-    /// `fresh` (a dedicated dockerd started for the run) or `engine` (the user's).
-    #[serde(default)]
-    pub node: String,
-    /// Engine version.
-    pub version: Option<String>,
-    /// API version in use.
-    pub api_version: Option<String>,
-    /// Storage driver (`overlay2`).
-    pub storage_driver: Option<String>,
-    /// Kernel as the engine reports it.
-    pub kernel: Option<String>,
-    /// Engine's OS.
-    pub os: Option<String>,
 }
 
 /// Errors a driver can report outside a sample.

@@ -2,26 +2,10 @@
 
 use std::collections::BTreeMap;
 
+use crate::results::{Phase, Sample, Summary};
 use base64::Engine as _;
 use hdrhistogram::serialization::{Serializer as _, V2Serializer};
 use hdrhistogram::Histogram;
-use serde::{Deserialize, Serialize};
-
-use super::{Phase, Sample};
-
-/// Statistics of one variant × phase, in microseconds.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-pub struct Summary {
-    pub count: u64,
-    pub min: u64,
-    pub p50: u64,
-    pub p90: u64,
-    pub p95: u64,
-    pub p99: u64,
-    pub max: u64,
-    pub mean: f64,
-    pub stddev: f64,
-}
 
 /// Collects samples into histograms; owned by one collector.
 #[derive(Debug, Default)]
@@ -96,7 +80,7 @@ fn new_histogram() -> Histogram<u64> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::measure::{Outcome, PhaseTimes};
+    use crate::results::{Outcome, PhaseTimes};
 
     fn sample(variant: &str, total: u64, warmup: bool) -> Sample {
         Sample {

@@ -153,6 +153,12 @@ impl ApiError {
     }
 }
 
+impl From<crate::digest::InvalidDigest> for ApiError {
+    fn from(e: crate::digest::InvalidDigest) -> Self {
+        StoreError::from(e).into()
+    }
+}
+
 impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> Self {
         match e {

@@ -19,7 +19,6 @@ use crate::units::Rate;
 
 mod blobs;
 mod body;
-mod digest;
 mod errors;
 mod handlers;
 mod manifests;

@@ -14,8 +14,14 @@ use std::path::{Path, PathBuf};
 use sha2::{Digest as _, Sha256};
 use tempfile::NamedTempFile;
 
-pub use super::digest::Digest;
 use super::names::{valid_repository, valid_tag};
+pub use crate::digest::Digest;
+
+impl From<crate::digest::InvalidDigest> for StoreError {
+    fn from(e: crate::digest::InvalidDigest) -> Self {
+        StoreError::InvalidDigest(e.0)
+    }
+}
 
 /// Store errors.
 #[derive(Debug, thiserror::Error)]

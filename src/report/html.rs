@@ -6,8 +6,8 @@ use std::fmt::Write as _;
 use std::time::Duration;
 
 use crate::image::anatomy::Anatomy;
-use crate::measure::{Outcome, Sample};
 use crate::report::export::markdown::{self, SummaryTable};
+use crate::results::{Outcome, Sample};
 use crate::results::{RunRecord, VariantRecord};
 use crate::units::{format_bytes, format_duration};
 

@@ -3,8 +3,8 @@
 use std::fmt::Write as _;
 use std::time::Duration;
 
-use crate::measure::{Phase, Summary};
 use crate::results::RunRecord;
+use crate::results::{Phase, Summary};
 use crate::units::{format_bytes, format_duration};
 
 fn us(v: u64) -> String {
@@ -139,7 +139,7 @@ fn burst_lines(record: &RunRecord, variant: &str) -> Option<String> {
         .filter(|b| b.variant == variant && !b.warmup)
         .collect();
     let first = bursts.first()?;
-    let pick = |f: fn(&crate::burst::BurstRecord) -> Option<u64>| {
+    let pick = |f: fn(&crate::results::BurstRecord) -> Option<u64>| {
         median(bursts.iter().filter_map(|b| f(b)).collect()).map_or("—".to_string(), us)
     };
     let lost: Vec<f64> = bursts.iter().map(|b| b.capacity_seconds_lost).collect();

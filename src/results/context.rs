@@ -1,4 +1,4 @@
-//! Facts about the host that make results comparable.
+//! Facts about the host and the engine that make results comparable.
 
 use serde::{Deserialize, Serialize};
 
@@ -40,4 +40,26 @@ impl HostContext {
             hostname: read("/proc/sys/kernel/hostname").map(|s| s.trim().to_string()),
         }
     }
+}
+
+/// Facts about the engine, recorded in results.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EngineContext {
+    /// Driver name (`docker`).
+    pub driver: String,
+    /// Where the engine was reached.
+    pub endpoint: String,
+    /// `fresh` (a dedicated dockerd started for the run) or `engine` (the user's).
+    #[serde(default)]
+    pub node: String,
+    /// Engine version.
+    pub version: Option<String>,
+    /// API version in use.
+    pub api_version: Option<String>,
+    /// Storage driver (`overlay2`).
+    pub storage_driver: Option<String>,
+    /// Kernel as the engine reports it.
+    pub kernel: Option<String>,
+    /// Engine's OS.
+    pub os: Option<String>,
 }

@@ -1,19 +1,28 @@
 //! The results model (one source of truth for run.json) and its writers.
+//!
+//! Every type serialized into run.json lives here as plain data; this module imports nothing
+//! that measures (driver, registry, run, burst) and nothing of the CLI.
 
+pub mod anatomy;
+pub mod burst;
 pub mod context;
+pub mod image;
+pub mod sample;
+pub mod summary;
+pub mod timestamp;
 pub mod writers;
 
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use crate::burst::BurstRecord;
-use crate::driver::EngineContext;
-use crate::image::anatomy::Anatomy;
-use crate::image::StoredImage;
-use crate::measure::{Sample, Summary};
-
-pub use context::HostContext;
+pub use anatomy::{Anatomy, FileEntry, LayerAnatomy};
+pub use burst::BurstRecord;
+pub use context::{EngineContext, HostContext};
+pub use image::{LayerInfo, StoredImage};
+pub use sample::{LayerTiming, Outcome, Phase, PhaseTimes, Sample};
+pub use summary::Summary;
+pub use timestamp::now_utc;
 
 /// Version of the run.json layout; bumped on incompatible changes.
 pub const SCHEMA_VERSION: u32 = 1;

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 
 use super::RunRecord;
-use crate::measure::{Outcome, Sample};
+use super::{Outcome, Sample};
 
 /// Error writing a results file, naming it.
 #[derive(Debug, thiserror::Error)]

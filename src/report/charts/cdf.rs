@@ -5,7 +5,7 @@ use plotters::prelude::*;
 
 use super::style::{self, Axis, Swatch, TimeUnit};
 use super::{de, DrawResult, Plot};
-use crate::measure::Phase;
+use crate::results::Phase;
 use crate::results::RunRecord;
 
 /// Which phase a CDF chart shows.

@@ -6,7 +6,7 @@ use plotters::prelude::*;
 
 use super::style::{self, Axis, Swatch, TimeUnit};
 use super::{de, DrawResult, Plot};
-use crate::measure::Phase;
+use crate::results::Phase;
 use crate::results::RunRecord;
 
 /// One variant's points: name, colour, (MB, pull µs) per sample.

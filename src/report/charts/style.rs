@@ -9,8 +9,8 @@ use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use super::{de, DrawFailure};
 
-use crate::measure::{Phase, Sample};
 use crate::results::RunRecord;
+use crate::results::{Phase, Sample};
 
 /// Default chart size in pixels.
 pub(crate) const SIZE: (u32, u32) = (900, 500);

@@ -115,8 +115,8 @@ fn degenerate_runs_do_not_panic() {
     // Every sample failed, no bandwidth, no wire floor.
     let mut record = fixture("run-quickstart.json");
     for s in &mut record.samples {
-        s.outcome = crate::measure::Outcome::Failed {
-            phase: crate::measure::Phase::Start,
+        s.outcome = crate::results::Outcome::Failed {
+            phase: crate::results::Phase::Start,
             message: "boom".into(),
         };
     }

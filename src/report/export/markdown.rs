@@ -8,9 +8,9 @@ use std::fmt::Write as _;
 use std::time::Duration;
 
 use super::{ExportError, Exporter};
-use crate::burst::BurstRecord;
-use crate::measure::{Phase, Summary};
+use crate::results::BurstRecord;
 use crate::results::RunRecord;
+use crate::results::{Phase, Summary};
 use crate::units::{format_bytes, format_duration};
 
 /// Writes summary.md.

@@ -1,8 +1,12 @@
-//! Content digests: `sha256:<64 lowercase hex>`.
+//! Content digests: `sha256:<64 lowercase hex>`. A plain value type shared by the registry, the
+//! images and the results model.
 
 use sha2::{Digest as _, Sha256};
 
-use super::store::StoreError;
+/// A string that is not a `sha256:<64 lowercase hex>` digest.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("invalid digest {0:?}: expected sha256:<64 lowercase hex digits>")]
+pub struct InvalidDigest(pub String);
 
 /// A content digest, always `sha256:<64 lowercase hex>`.
 #[derive(
@@ -34,7 +38,7 @@ impl Digest {
 }
 
 impl std::str::FromStr for Digest {
-    type Err = StoreError;
+    type Err = InvalidDigest;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         let valid = s.strip_prefix("sha256:").is_some_and(|hex| {
             hex.len() == 64 && hex.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
@@ -42,13 +46,13 @@ impl std::str::FromStr for Digest {
         if valid {
             Ok(Digest(s.to_string()))
         } else {
-            Err(StoreError::InvalidDigest(s.to_string()))
+            Err(InvalidDigest(s.to_string()))
         }
     }
 }
 
 impl TryFrom<String> for Digest {
-    type Error = StoreError;
+    type Error = InvalidDigest;
     fn try_from(s: String) -> Result<Self, Self::Error> {
         s.parse()
     }

@@ -1,0 +1,143 @@
+//! One cold start as recorded: phases, per-layer timings, bytes, outcome.
+
+use serde::{Deserialize, Serialize};
+
+/// The phases of a cold start, in order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Phase {
+    /// Pull request sent → image present on the node.
+    Pull,
+    /// Container create.
+    Create,
+    /// Container start (returns when the process has been started).
+    Start,
+    /// Start returned → first expected HTTP answer.
+    FirstRequest,
+    /// Pull request sent → first expected HTTP answer.
+    Total,
+}
+
+impl Phase {
+    /// Every phase, in order.
+    pub const ALL: [Phase; 5] = [
+        Phase::Pull,
+        Phase::Create,
+        Phase::Start,
+        Phase::FirstRequest,
+        Phase::Total,
+    ];
+
+    /// The name used in files and tables.
+    pub fn name(self) -> &'static str {
+        match self {
+            Phase::Pull => "pull",
+            Phase::Create => "create",
+            Phase::Start => "start",
+            Phase::FirstRequest => "first_request",
+            Phase::Total => "total",
+        }
+    }
+}
+
+/// Phase durations of one sample in microseconds; `None` for a phase not reached.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PhaseTimes {
+    pub pull_us: Option<u64>,
+    pub create_us: Option<u64>,
+    pub start_us: Option<u64>,
+    pub first_request_us: Option<u64>,
+    pub total_us: Option<u64>,
+}
+
+impl PhaseTimes {
+    /// The duration of `phase`, if measured.
+    pub fn get(&self, phase: Phase) -> Option<u64> {
+        match phase {
+            Phase::Pull => self.pull_us,
+            Phase::Create => self.create_us,
+            Phase::Start => self.start_us,
+            Phase::FirstRequest => self.first_request_us,
+            Phase::Total => self.total_us,
+        }
+    }
+}
+
+/// When a layer finished downloading and extracting, in µs since the pull request.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LayerTiming {
+    /// The layer's blob digest.
+    pub digest: String,
+    /// Download complete (from the engine's progress stream).
+    pub download_complete_us: Option<u64>,
+    /// Extract complete ("Pull complete").
+    pub extract_complete_us: Option<u64>,
+    /// The engine reported the layer as already present (the sample was not cold for it).
+    #[serde(default)]
+    pub already_present: bool,
+}
+
+/// How a sample ended.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "status", rename_all = "snake_case")]
+pub enum Outcome {
+    /// Every phase completed.
+    Ok,
+    /// A phase failed.
+    Failed {
+        /// The phase that failed.
+        phase: Phase,
+        /// Why.
+        message: String,
+    },
+}
+
+/// One cold start.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Sample {
+    /// Position in the run (0-based, in execution order).
+    pub index: usize,
+    /// Repetition number (0-based).
+    pub repetition: u32,
+    /// Variant name.
+    pub variant: String,
+    /// A warm-up sample: recorded, never summarized.
+    pub warmup: bool,
+    /// Node that performed it (0 with a single engine).
+    pub node: usize,
+    /// UTC start time, RFC 3339.
+    pub started_at: String,
+    /// Phase durations.
+    pub phases: PhaseTimes,
+    /// Blob bytes the registry served during the pull.
+    pub blob_bytes: u64,
+    /// Manifest bytes the registry served during the pull.
+    pub manifest_bytes: u64,
+    /// Bytes a cold pull should move (config + compressed layers).
+    pub expected_bytes: u64,
+    /// True when the served blob bytes equal the expected bytes.
+    pub cold: bool,
+    /// Per-layer timings from the pull progress stream.
+    pub layers: Vec<LayerTiming>,
+    /// How it ended.
+    pub outcome: Outcome,
+    /// The burst it belongs to (bursts only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub burst: Option<usize>,
+    /// Replica number within its burst.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub replica: Option<usize>,
+    /// When the replica was requested, µs after burst start.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub requested_at_us: Option<u64>,
+    /// When the replica answered, µs after burst start.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ready_at_us: Option<u64>,
+}
+
+impl Sample {
+    /// True when every phase completed.
+    pub fn is_ok(&self) -> bool {
+        matches!(self.outcome, Outcome::Ok)
+    }
+}
