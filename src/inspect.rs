@@ -3,9 +3,8 @@
 use std::path::Path;
 
 use crate::cli::InspectArgs;
-use crate::driver::docker::DockerDriver;
-use crate::image::anatomy;
 use crate::image::local::DEFAULT_COMPRESSION_LEVEL;
+use crate::image::{anatomy, ImageEngine};
 use crate::prepare::{prepare_source, Source};
 use crate::registry::Store;
 use crate::scenario::Scenario;
@@ -53,7 +52,7 @@ pub async fn inspect(args: &InspectArgs) -> Result<String, BoxError> {
         let source = Source::of(variant, base);
         let engine = match source {
             Source::Dockerfile(..) | Source::Image(_) => {
-                Some(DockerDriver::connect(scenario.file.docker.host.as_deref()).await?)
+                Some(ImageEngine::connect(scenario.file.docker.host.as_deref()).await?)
             }
             _ => None,
         };
@@ -65,7 +64,7 @@ pub async fn inspect(args: &InspectArgs) -> Result<String, BoxError> {
     } else if is_registry_ref(&args.target) {
         prepare_source(Source::Registry(&args.target), "inspect", 0, &store, None).await?
     } else {
-        let engine = DockerDriver::connect(None).await?;
+        let engine = ImageEngine::connect(None).await?;
         prepare_source(
             Source::Image(&args.target),
             "inspect",

@@ -3,14 +3,15 @@
 //!
 //! `main.rs` is thin: [`cli`] parses, [`commands`] calls [`run::run`] and prints.
 
-pub mod burst;
 pub mod cli;
 pub mod commands;
 pub mod digest;
 pub mod driver;
+pub mod execute;
 pub mod image;
 pub mod inspect;
 pub mod measure;
+pub mod plan;
 pub mod prepare;
 pub mod progress;
 pub mod registry;

@@ -6,11 +6,10 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
-use crate::driver::docker::DockerDriver;
 use crate::image::anatomy::{self, Anatomy};
 use crate::image::local::DEFAULT_COMPRESSION_LEVEL;
 use crate::image::upstream::{self, UpstreamRef};
-use crate::image::{dockerfile, local, synth, ImageError, StoredImage, REPO_PREFIX};
+use crate::image::{dockerfile, synth, ImageEngine, ImageError, StoredImage, REPO_PREFIX};
 use crate::progress::Progress;
 use crate::registry::Store;
 use crate::scenario::{DockerfileSpec, Scenario, SynthSpec, VariantSpec};
@@ -52,7 +51,7 @@ pub fn needs_engine(scenario: &Scenario) -> bool {
 pub async fn prepare_all(
     scenario: &Scenario,
     store: &Store,
-    engine: Option<&DockerDriver>,
+    engine: Option<&ImageEngine>,
     progress: &Progress,
 ) -> Result<BTreeMap<String, Prepared>, PrepareError> {
     let base_dir = scenario.path.parent().unwrap_or(Path::new("."));
@@ -106,7 +105,7 @@ async fn prepare_one(
     v: &VariantSpec,
     base_dir: &Path,
     store: &Store,
-    engine: Option<&DockerDriver>,
+    engine: Option<&ImageEngine>,
 ) -> Result<Prepared, ImageError> {
     let level = v
         .compression_level
@@ -128,7 +127,7 @@ pub async fn prepare_source(
     name: &str,
     level: u32,
     store: &Store,
-    engine: Option<&DockerDriver>,
+    engine: Option<&ImageEngine>,
 ) -> Result<Prepared, ImageError> {
     let name = name.to_string();
     let repository = format!("{REPO_PREFIX}/{name}");
@@ -156,19 +155,19 @@ pub async fn prepare_source(
         }
         Source::Dockerfile(spec, base_dir) => {
             let engine = engine.ok_or_else(no_engine)?;
-            let image = dockerfile::build(
-                engine.client(),
-                spec,
-                base_dir,
-                &name,
-                &dockerfile::Destination {
-                    store,
-                    repository: &repository,
-                    tag,
-                    level,
-                },
-            )
-            .await?;
+            let image = engine
+                .build(
+                    spec,
+                    base_dir,
+                    &name,
+                    &dockerfile::Destination {
+                        store,
+                        repository: &repository,
+                        tag,
+                        level,
+                    },
+                )
+                .await?;
             let target = spec
                 .target
                 .as_deref()
@@ -178,8 +177,9 @@ pub async fn prepare_source(
         }
         Source::Image(reference) => {
             let engine = engine.ok_or_else(no_engine)?;
-            let image =
-                local::import(engine.client(), reference, store, &repository, tag, level).await?;
+            let image = engine
+                .import(reference, store, &repository, tag, level)
+                .await?;
             (format!("image {reference}"), Some(level), image)
         }
         Source::Registry(reference) => {

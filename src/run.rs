@@ -1,29 +1,27 @@
-//! Orchestration of one run: registry up → prepare images → plan → cold starts → results.
+//! One run, end to end: registry up → images prepared → nodes set up → the plan executed →
+//! results written → everything the run started removed, whatever happened.
 
 use std::collections::BTreeMap;
 use std::net::{Ipv4Addr, SocketAddr};
 use std::path::PathBuf;
 use std::time::Duration;
 
-use rand::seq::SliceRandom;
-use rand::SeedableRng;
-use rand_chacha::ChaCha8Rng;
-
-use crate::burst::{run_burst, BurstError, BurstJob, BurstNodes};
-use crate::driver::docker::DockerDriver;
-use crate::driver::node::{self, NodeDaemon, NodeError};
-use crate::driver::{ColdStart, Driver, DriverError};
-use crate::measure::Recorder;
+use crate::driver::{self, Driver, DriverError, NodeRequest};
+use crate::execute::record::Header;
+use crate::execute::{
+    ByteCounter, ExecuteError, Execution, Interrupt, RecordBuilder, Strategy, VariantJob,
+};
+use crate::image::ImageEngine;
+use crate::measure::micros;
+use crate::plan::Plan;
 use crate::prepare::{self, PrepareError, Prepared};
 use crate::progress::Progress;
 use crate::registry::{Registry, RegistryConfig, RegistryError};
-use crate::results::writers::{write_csv, write_json, SamplesLog, WriteError};
-use crate::results::EngineContext;
+use crate::results::writers::WriteError;
 use crate::results::{
-    HostContext, NetworkContext, RunRecord, ScenarioRecord, ToolInfo, VariantRecord, SCHEMA_VERSION,
+    now_utc, timestamp, NetworkContext, RunRecord, ScenarioRecord, VariantRecord,
 };
-use crate::results::{Phase, Sample};
-use crate::scenario::{BurstSpec, NodeChoice, Scenario, ScenarioError};
+use crate::scenario::{Scenario, ScenarioError};
 
 /// What `coldbench run` needs to know.
 #[derive(Debug, Clone)]
@@ -42,7 +40,7 @@ pub enum RunError {
     /// The scenario is malformed (exit 2).
     #[error(transparent)]
     Scenario(#[from] ScenarioError),
-    /// The engine is unreachable or failed (exit 1).
+    /// The engine is unreachable or failed, or nodes could not be set up (exit 1).
     #[error(transparent)]
     Driver(#[from] DriverError),
     /// The registry could not start (exit 1).
@@ -51,12 +49,6 @@ pub enum RunError {
     /// An image could not be made (exit 2: it is the scenario's input).
     #[error(transparent)]
     Prepare(#[from] PrepareError),
-    /// A fresh node could not be started (exit 1).
-    #[error(transparent)]
-    Node(#[from] NodeError),
-    /// A burst's nodes could not be set up (exit 1).
-    #[error(transparent)]
-    Burst(#[from] BurstError),
     /// A results file could not be written (exit 1).
     #[error(transparent)]
     Write(#[from] WriteError),
@@ -98,23 +90,47 @@ impl RunOutcome {
     }
 }
 
-/// Runs a scenario end to end.
+/// Where a run's nodes come from.
+pub enum Nodes {
+    /// The scenario's driver sets them up (what `coldbench run` does).
+    FromScenario,
+    /// Nodes set up by the caller (an embedding program, or a test driver). `bytes` counts what
+    /// each node received when the driver does not pull from the embedded registry.
+    Given {
+        /// The nodes.
+        driver: Box<dyn Driver>,
+        /// Bytes per node, instead of the registry's counters.
+        bytes: Option<Box<dyn ByteCounter>>,
+    },
+}
+
+/// Runs a scenario file end to end, stopping cleanly on Ctrl-C or SIGTERM.
 pub async fn run(opts: &RunOptions) -> Result<RunOutcome, RunError> {
     let scenario = Scenario::load(&opts.scenario)?;
-    let mut interrupt = Interrupt::install()?;
+    let interrupt = Interrupt::signals().map_err(|source| RunError::Io {
+        what: "installing the Ctrl-C handler".into(),
+        source,
+    })?;
+    run_scenario(&scenario, opts, Nodes::FromScenario, interrupt).await
+}
+
+/// Runs a loaded scenario on `nodes`; `interrupt` stops it, keeping the samples taken.
+pub async fn run_scenario(
+    scenario: &Scenario,
+    opts: &RunOptions,
+    nodes: Nodes,
+    mut interrupt: Interrupt,
+) -> Result<RunOutcome, RunError> {
     let interrupted = || RunError::Interrupted {
         dir: opts.results_dir.clone(),
         samples: 0,
     };
-    let burst = scenario.file.burst.clone();
-    // A burst brings its own nodes; otherwise one fresh node, or the user's engine.
-    let fresh = burst.is_none() && fresh_node_wanted(&scenario)?;
-    let engine = if prepare::needs_engine(&scenario) || (!fresh && burst.is_none()) {
-        Some(DockerDriver::connect(scenario.file.docker.host.as_deref()).await?)
+    let progress = Progress::new(opts.progress);
+    let images = if prepare::needs_engine(scenario) {
+        Some(ImageEngine::connect(scenario.file.docker.host.as_deref()).await?)
     } else {
         None
     };
-
     let store = tempfile::Builder::new()
         .prefix("coldbench-store-")
         .tempdir()
@@ -122,90 +138,104 @@ pub async fn run(opts: &RunOptions) -> Result<RunOutcome, RunError> {
             what: "creating the registry store".into(),
             source,
         })?;
+    let mut registry = start_registry(scenario, store.path().to_path_buf()).await?;
+    let prepared = tokio::select! {
+        p = prepare::prepare_all(scenario, registry.store(), images.as_ref(), &progress) => p.map_err(RunError::from),
+        _ = interrupt.recv() => Err(interrupted()),
+    };
+    let prepared = match prepared {
+        Ok(p) => p,
+        Err(e) => return shut(registry, Err(e)).await,
+    };
+    let node_set = tokio::select! {
+        n = set_up(scenario, nodes, &progress) => n,
+        _ = interrupt.recv() => Err(interrupted()),
+    };
+    let (driver, counter) = match node_set {
+        Ok(n) => n,
+        Err(e) => return shut(registry, Err(e)).await,
+    };
+    let mut addrs = Vec::new();
+    for _ in 0..driver.nodes() {
+        match registry
+            .add_node(scenario.file.registry.node_bandwidth)
+            .await
+        {
+            Ok((_, addr)) => addrs.push(addr.to_string()),
+            Err(e) => {
+                driver.teardown().await;
+                return shut(registry, Err(e.into())).await;
+            }
+        }
+    }
+    let session = Session {
+        scenario,
+        opts,
+        driver: driver.as_ref(),
+        counter: counter.as_deref().unwrap_or(&registry),
+        registry: &registry,
+        registry_addrs: &addrs,
+        prepared: &prepared,
+        progress: &progress,
+    };
+    let result = session.measure(&mut interrupt).await;
+    clean_up(
+        driver.as_ref(),
+        &addrs,
+        result.as_ref().ok().map(|(_, r, _)| r),
+    )
+    .await;
+    driver.teardown().await;
+    shut(registry, finish(result)).await
+}
+
+/// The registry's result, once it is shut down.
+async fn shut<T>(registry: Registry, result: Result<T, RunError>) -> Result<T, RunError> {
+    registry.shutdown().await;
+    result
+}
+
+async fn start_registry(scenario: &Scenario, store_dir: PathBuf) -> Result<Registry, RunError> {
     let settings = &scenario.file.registry;
-    let mut registry = Registry::start(RegistryConfig {
-        store_dir: store.path().to_path_buf(),
+    Ok(Registry::start(RegistryConfig {
+        store_dir,
         listen: SocketAddr::from((Ipv4Addr::LOCALHOST, 0)),
         bandwidth: settings.bandwidth,
         latency: settings.latency.map_or(Duration::ZERO, |l| l.0),
     })
-    .await?;
+    .await?)
+}
 
-    let progress = Progress::new(opts.progress);
-    let prepared = tokio::select! {
-        p = prepare::prepare_all(&scenario, registry.store(), engine.as_ref(), &progress) => p?,
-        _ = interrupt.recv() => return Err(interrupted()),
-    };
+type NodeSet = (Box<dyn Driver>, Option<Box<dyn ByteCounter>>);
 
-    if let Some(spec) = &burst {
-        let nodes = tokio::select! {
-            n = BurstNodes::setup(&scenario, spec, &mut registry, engine.as_ref(), &progress) => n?,
-            _ = interrupt.recv() => return Err(interrupted()),
-        };
-        let mut engine_context = nodes.first().context().await?;
-        engine_context.node = format!("{} × {}", nodes.len(), nodes.kind);
-        let driver = nodes.first().clone();
-        let result = measure(
-            &scenario,
-            opts,
-            &driver,
-            Some((&nodes, spec)),
-            &registry,
-            &prepared,
-            engine_context,
-            &progress,
-            &mut interrupt,
-        )
-        .await;
-        let run_id = result.as_ref().ok().map(|(_, r, _)| r.run_id.clone());
-        nodes.teardown(run_id.as_deref()).await;
-        registry.shutdown().await;
-        return finish(result);
+/// The run's nodes: one for single cold starts, `[burst] nodes` for bursts.
+async fn set_up(
+    scenario: &Scenario,
+    nodes: Nodes,
+    progress: &Progress,
+) -> Result<NodeSet, RunError> {
+    match nodes {
+        Nodes::Given { driver, bytes } => Ok((driver, bytes)),
+        Nodes::FromScenario => {
+            let count = scenario
+                .file
+                .burst
+                .as_ref()
+                .map_or(1, |b| *b.nodes.get_ref() as usize);
+            let driver = driver::setup(scenario, NodeRequest { count }, progress).await?;
+            Ok((driver, None))
+        }
     }
+}
 
-    // Cold starts happen on a fresh dockerd of our own, or on the user's engine.
-    let node = if fresh {
-        let spinner = progress.spinner("starting a fresh node (dedicated dockerd)".into());
-        let node = tokio::select! {
-            n = NodeDaemon::start(0) => n?,
-            _ = interrupt.recv() => return Err(interrupted()),
-        };
-        spinner.finish_and_clear();
-        Some(node)
-    } else {
-        None
-    };
-    let driver = match (&node, engine) {
-        (Some(node), _) => DockerDriver::connect(Some(&node.host())).await?,
-        (None, Some(engine)) => engine,
-        (None, None) => unreachable!("an engine is connected whenever no fresh node is used"),
-    };
-    let mut engine_context = driver.context().await?;
-    engine_context.node = if fresh { "fresh" } else { "engine" }.to_string();
-
-    let result = measure(
-        &scenario,
-        opts,
-        &driver,
-        None,
-        &registry,
-        &prepared,
-        engine_context,
-        &progress,
-        &mut interrupt,
-    )
-    .await;
-
-    // Whatever happened: no container or image of ours stays behind, nor our dockerd.
-    if let Some(run_id) = result.as_ref().ok().map(|(_, r, _)| r.run_id.clone()) {
-        let _ = driver.remove_containers(&run_id).await;
+/// No container or image of the run stays on any node.
+async fn clean_up(driver: &dyn Driver, addrs: &[String], record: Option<&RunRecord>) {
+    for (node, addr) in addrs.iter().enumerate() {
+        if let Some(record) = record {
+            let _ = driver.remove_run(node, &record.run_id).await;
+        }
+        let _ = driver.evict(node, addr).await;
     }
-    let _ = driver.evict(&registry.addr().to_string()).await;
-    registry.shutdown().await;
-    if let Some(node) = node {
-        node.stop().await;
-    }
-    finish(result)
 }
 
 /// The run's result from what the sampling returned.
@@ -213,308 +243,160 @@ fn finish(result: Result<Measurement, RunError>) -> Result<RunOutcome, RunError>
     let (dir, record, outcome) = result?;
     match outcome {
         Ok(()) => Ok(RunOutcome { dir, record }),
-        Err(RunError::Interrupted { .. }) => Err(RunError::Interrupted {
+        Err(ExecuteError::Interrupted) => Err(RunError::Interrupted {
             dir,
             samples: record.samples.len(),
         }),
-        Err(e) => Err(e),
+        Err(ExecuteError::Driver(e)) => Err(e.into()),
+        Err(ExecuteError::Write(e)) => Err(e.into()),
     }
 }
 
-/// Decides between a fresh node and the user's engine.
-fn fresh_node_wanted(scenario: &Scenario) -> Result<bool, RunError> {
-    match scenario.file.docker.node {
-        NodeChoice::Engine => Ok(false),
-        NodeChoice::Fresh => node::available().map(|_| true).map_err(|why| {
-            RunError::Node(NodeError::Unavailable(format!(
-                "{why}; set [docker] node = \"engine\" to measure on your engine instead"
-            )))
-        }),
-        NodeChoice::Auto => Ok(node::available().is_ok()),
-    }
+type Measurement = (PathBuf, RunRecord, Result<(), ExecuteError>);
+
+/// What measuring needs once the registry, the images and the nodes are up.
+struct Session<'a> {
+    scenario: &'a Scenario,
+    opts: &'a RunOptions,
+    driver: &'a dyn Driver,
+    counter: &'a dyn ByteCounter,
+    registry: &'a Registry,
+    registry_addrs: &'a [String],
+    prepared: &'a BTreeMap<String, Prepared>,
+    progress: &'a Progress,
 }
 
-type Measurement = (PathBuf, RunRecord, Result<(), RunError>);
+impl Session<'_> {
+    /// Creates the run directory and executes the plan, writing results as it goes. Returns
+    /// the directory, the record, and how the execution ended.
+    async fn measure(&self, interrupt: &mut Interrupt) -> Result<Measurement, RunError> {
+        let started_at = now_utc();
+        let run_id = format!(
+            "{}-{}",
+            sanitize(&self.scenario.name),
+            timestamp::compact(&started_at)
+        );
+        let dir = self.opts.results_dir.join(&run_id);
+        std::fs::create_dir_all(&dir).map_err(|source| RunError::Io {
+            what: format!("creating {}", dir.display()),
+            source,
+        })?;
+        let seed = self.scenario.file.seed.unwrap_or_else(rand::random);
+        let plan = Plan::new(self.scenario, seed, self.driver.nodes());
+        let header = Header {
+            run_id: run_id.clone(),
+            started_at,
+            engine: self.engine_context().await?,
+            network: self.network(),
+            scenario: ScenarioRecord {
+                path: self.scenario.path.display().to_string(),
+                name: self.scenario.name.clone(),
+                source: self.scenario.source.clone(),
+                parsed: serde_json::to_value(&self.scenario.file).unwrap_or_default(),
+            },
+            seed,
+            variants: self.variant_records(),
+        };
+        let mut record = RecordBuilder::new(&dir, header)?;
+        self.warn_stale().await;
+        let jobs = self.jobs();
+        let settings = &self.scenario.file.registry;
+        let strategy = match self.scenario.file.burst {
+            None => Strategy::Single,
+            Some(_) => Strategy::Burst {
+                egress: settings.bandwidth.map(|r| r.bytes_per_sec()),
+                node_bandwidth: settings.node_bandwidth.map(|r| r.bytes_per_sec()),
+            },
+        };
+        let execution = Execution {
+            driver: self.driver,
+            bytes: self.counter,
+            registry_addrs: self.registry_addrs,
+            run_id: &run_id,
+            variants: &jobs,
+            plan: &plan,
+            strategy,
+            progress: self.progress,
+        };
+        let outcome = execution.run(&mut record, interrupt).await;
+        // Whatever ended the execution, the samples it took are written out.
+        let interrupted = matches!(outcome, Err(ExecuteError::Interrupted));
+        let (dir, record) = record.finish(interrupted)?;
+        Ok((dir, record, outcome))
+    }
 
-/// Creates the run directory and takes every sample of the plan, writing results as it goes.
-/// Returns the directory, the record, and how the sampling ended.
-#[allow(clippy::too_many_arguments)]
-async fn measure(
-    scenario: &Scenario,
-    opts: &RunOptions,
-    driver: &DockerDriver,
-    burst: Option<(&BurstNodes, &BurstSpec)>,
-    registry: &Registry,
-    prepared: &BTreeMap<String, Prepared>,
-    engine: EngineContext,
-    progress: &Progress,
-    interrupt: &mut Interrupt,
-) -> Result<Measurement, RunError> {
-    let settings = &scenario.file.registry;
-    let registry_addr = registry.addr().to_string();
-    let started = crate::results::now_utc();
-    let run_id = format!(
-        "{}-{}",
-        sanitize(&scenario.name),
-        crate::results::timestamp::compact(&started)
-    );
-    let dir = opts.results_dir.join(&run_id);
-    std::fs::create_dir_all(&dir).map_err(|source| RunError::Io {
-        what: format!("creating {}", dir.display()),
-        source,
-    })?;
+    /// Node 0's engine, with how the nodes were provided (`fresh`, `3 × fresh`).
+    async fn engine_context(&self) -> Result<crate::results::EngineContext, RunError> {
+        let mut engine = self.driver.describe(0).await?;
+        let kind = self.driver.kind().name();
+        engine.node = match self.scenario.file.burst {
+            None => kind.to_string(),
+            Some(_) => format!("{} × {kind}", self.driver.nodes()),
+        };
+        Ok(engine)
+    }
 
-    let seed = scenario.file.seed.unwrap_or_else(rand::random);
-    let plan = plan(scenario, seed);
-    let variants: Vec<VariantRecord> = scenario
-        .file
-        .variants
-        .iter()
-        .map(|v| {
-            let p = prepared[v.name.get_ref()].clone();
-            VariantRecord {
-                name: v.name.get_ref().clone(),
-                wire_floor_us: settings
-                    .bandwidth
-                    .map(|r| crate::measure::micros(r.time_for(p.image.compressed_size))),
-                source: p.source,
-                compression_level: p.compression_level,
-                image: p.image,
-                anatomy: p.anatomy,
-            }
-        })
-        .collect();
-
-    let mut record = RunRecord {
-        schema_version: SCHEMA_VERSION,
-        run_id: run_id.clone(),
-        coldbench: ToolInfo::current(),
-        started_at: started.clone(),
-        finished_at: String::new(),
-        interrupted: false,
-        host: HostContext::detect(),
-        engine,
-        network: NetworkContext {
+    fn network(&self) -> NetworkContext {
+        let settings = &self.scenario.file.registry;
+        NetworkContext {
             bandwidth: settings.bandwidth.map(|r| r.to_string()),
             bandwidth_bytes_per_sec: settings.bandwidth.map(|r| r.bytes_per_sec()),
-            latency_us: settings.latency.map_or(0, |l| crate::measure::micros(l.0)),
-            registry: registry_addr.clone(),
-        },
-        scenario: ScenarioRecord {
-            path: scenario.path.display().to_string(),
-            name: scenario.name.clone(),
-            source: scenario.source.clone(),
-            parsed: serde_json::to_value(&scenario.file).unwrap_or_default(),
-        },
-        seed,
-        variants,
-        samples: Vec::new(),
-        bursts: Vec::new(),
-        summaries: BTreeMap::new(),
-        histograms: BTreeMap::new(),
-    };
-
-    if let Ok(stale) = driver.stale_refs(&registry_addr).await {
-        if !stale.is_empty() {
-            progress.println(format!(
-                "warning: {} image(s) left by an earlier, killed coldbench run may share layers with this run's and make samples warm: docker rmi {}",
-                stale.len(),
-                stale.join(" ")
-            ));
+            latency_us: settings.latency.map_or(0, |l| micros(l.0)),
+            registry: self.registry.addr().to_string(),
         }
     }
-    let mut log = SamplesLog::create(&dir.join("samples.jsonl"))?;
-    let mut recorder = Recorder::new();
-    let bar = progress.steps(
-        plan.len() as u64,
-        if burst.is_some() { "bursts" } else { "samples" },
-    );
-    let sampling = async {
-        for (index, step) in plan.iter().enumerate() {
-            let variant = &scenario.file.variants[step.variant];
-            let name = variant.name.get_ref();
-            bar.set_message(format!("{name} (repetition {})", step.repetition + 1));
-            let image = &prepared[name].image;
-            let job = ColdStart {
-                run_id: run_id.clone(),
-                index,
-                variant: name.clone(),
-                registry: registry_addr.clone(),
-                image_ref: format!("{registry_addr}/{}:{}", image.repository, image.tag),
-                image: image.clone(),
-                ready: variant.ready.clone(),
-                env: variant.env.clone(),
-            };
-            let samples = match burst {
-                None => vec![take_sample(driver, registry, &job, step, index).await?],
-                Some((nodes, spec)) => {
-                    let b = BurstJob {
-                        job: &job,
-                        index,
-                        repetition: step.repetition,
-                        warmup: step.warmup,
-                        first_sample: record.samples.len(),
-                        egress: settings.bandwidth.map(|r| r.bytes_per_sec()),
-                        node_bandwidth: settings.node_bandwidth.map(|r| r.bytes_per_sec()),
-                    };
-                    let (samples, summary) = run_burst(nodes, registry, spec, &b).await?;
-                    record.bursts.push(summary);
-                    samples
-                }
-            };
-            for sample in samples {
-                if let crate::results::Outcome::Failed { phase, message } = &sample.outcome {
-                    // Printed even when the bar is hidden (not a terminal, --no-progress).
-                    bar.suspend(|| {
-                        eprintln!(
-                            "sample {} ({name}) failed in {}: {message}",
-                            sample.index,
-                            phase.name()
-                        )
-                    });
-                }
-                log.append(&sample)?;
-                recorder.record(&sample);
-                record.samples.push(sample);
-            }
-            bar.inc(1);
-        }
-        Ok::<(), RunError>(())
-    };
-    let outcome = tokio::select! {
-        r = sampling => r,
-        _ = interrupt.recv() => Err(RunError::Interrupted { dir: dir.clone(), samples: 0 }),
-    };
-    bar.finish_and_clear();
 
-    record.finished_at = crate::results::now_utc();
-    record.interrupted = matches!(outcome, Err(RunError::Interrupted { .. }));
-    fill_summaries(&mut record, &recorder);
-    // Whatever ended the sampling, the samples it took are written out.
-    write_json(&dir.join("run.json"), &record)?;
-    write_csv(&dir.join("samples.csv"), &record)?;
-    Ok((dir, record, outcome))
-}
-
-/// Ctrl-C (SIGINT) and SIGTERM, listened for from the start of the run so that an interrupt at
-/// any point ends in clean-up rather than an abrupt exit.
-struct Interrupt {
-    #[cfg(unix)]
-    int: tokio::signal::unix::Signal,
-    #[cfg(unix)]
-    term: tokio::signal::unix::Signal,
-}
-
-impl Interrupt {
-    fn install() -> Result<Self, RunError> {
-        #[cfg(unix)]
-        {
-            use tokio::signal::unix::{signal, SignalKind};
-            let io = |source| RunError::Io {
-                what: "installing the Ctrl-C handler".into(),
-                source,
-            };
-            Ok(Interrupt {
-                int: signal(SignalKind::interrupt()).map_err(io)?,
-                term: signal(SignalKind::terminate()).map_err(io)?,
-            })
-        }
-        #[cfg(not(unix))]
-        Ok(Interrupt {})
-    }
-
-    async fn recv(&mut self) {
-        #[cfg(unix)]
-        tokio::select! {
-            _ = self.int.recv() => {}
-            _ = self.term.recv() => {}
-        }
-        #[cfg(not(unix))]
-        let _ = tokio::signal::ctrl_c().await;
-    }
-}
-
-/// One step of the plan.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Step {
-    /// Index into the scenario's variants.
-    pub variant: usize,
-    /// Repetition number.
-    pub repetition: u32,
-    /// Unmeasured warm-up.
-    pub warmup: bool,
-}
-
-/// Every variant once per repetition, in an order shuffled per repetition by `seed`; a warm-up
-/// round first when asked.
-pub fn plan(scenario: &Scenario, seed: u64) -> Vec<Step> {
-    let mut rng = ChaCha8Rng::seed_from_u64(seed);
-    let n = scenario.file.variants.len();
-    let mut steps = Vec::new();
-    let rounds = scenario.file.repetitions.get();
-    let warmup = u32::from(scenario.file.warmup);
-    for round in 0..warmup + rounds {
-        let mut order: Vec<usize> = (0..n).collect();
-        order.shuffle(&mut rng);
-        steps.extend(order.into_iter().map(|variant| Step {
-            variant,
-            repetition: round.saturating_sub(warmup),
-            warmup: round < warmup,
-        }));
-    }
-    steps
-}
-
-/// Makes the node cold, performs one cold start, and checks the bytes it moved.
-async fn take_sample(
-    driver: &DockerDriver,
-    registry: &Registry,
-    job: &ColdStart,
-    step: &Step,
-    index: usize,
-) -> Result<Sample, RunError> {
-    driver.evict(&job.registry).await?;
-    let started_at = crate::results::now_utc();
-    let before = registry.served();
-    let measured = driver.cold_start(job).await;
-    let after = registry.served();
-    let blob_bytes = after.blobs - before.blobs;
-    Ok(Sample {
-        index,
-        repetition: step.repetition,
-        variant: job.variant.clone(),
-        warmup: step.warmup,
-        node: 0,
-        started_at,
-        phases: measured.phases,
-        blob_bytes,
-        manifest_bytes: after.manifests - before.manifests,
-        expected_bytes: job.image.compressed_size,
-        cold: blob_bytes == job.image.compressed_size,
-        layers: measured.layers,
-        outcome: measured.outcome,
-        burst: None,
-        replica: None,
-        requested_at_us: None,
-        ready_at_us: None,
-    })
-}
-
-fn fill_summaries(record: &mut RunRecord, recorder: &Recorder) {
-    for v in &record.variants {
-        let phases: BTreeMap<String, _> = Phase::ALL
+    fn variant_records(&self) -> Vec<VariantRecord> {
+        let bandwidth = self.scenario.file.registry.bandwidth;
+        self.scenario
+            .file
+            .variants
             .iter()
-            .filter_map(|&p| {
-                recorder
-                    .summary(&v.name, p)
-                    .map(|s| (p.name().to_string(), s))
+            .filter_map(|v| {
+                let p = self.prepared.get(v.name.get_ref())?.clone();
+                Some(VariantRecord {
+                    name: v.name.get_ref().clone(),
+                    wire_floor_us: bandwidth.map(|r| micros(r.time_for(p.image.compressed_size))),
+                    source: p.source,
+                    compression_level: p.compression_level,
+                    image: p.image,
+                    anatomy: p.anatomy,
+                })
             })
-            .collect();
-        if !phases.is_empty() {
-            record.summaries.insert(v.name.clone(), phases);
+            .collect()
+    }
+
+    fn jobs(&self) -> Vec<VariantJob> {
+        self.scenario
+            .file
+            .variants
+            .iter()
+            .filter_map(|v| {
+                Some(VariantJob {
+                    name: v.name.get_ref().clone(),
+                    image: self.prepared.get(v.name.get_ref())?.image.clone(),
+                    ready: v.ready.clone(),
+                    env: v.env.clone(),
+                })
+            })
+            .collect()
+    }
+
+    /// Warns about harness images a killed earlier run left on node 0.
+    async fn warn_stale(&self) {
+        let Some(addr) = self.registry_addrs.first() else {
+            return;
+        };
+        if let Ok(stale) = self.driver.stale_refs(0, addr).await {
+            if !stale.is_empty() {
+                self.progress.println(format!(
+                    "warning: {} image(s) left by an earlier, killed coldbench run may share layers with this run's and make samples warm: docker rmi {}",
+                    stale.len(),
+                    stale.join(" ")
+                ));
+            }
         }
     }
-    record.histograms = recorder.serialized();
 }
 
 /// Keeps a name safe for a directory and container names.
@@ -533,33 +415,9 @@ fn sanitize(name: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::path::Path;
-
-    fn scenario(text: &str) -> Scenario {
-        Scenario::parse(Path::new("t.toml"), text.to_string()).unwrap()
-    }
 
     #[test]
-    fn the_plan_gives_every_variant_the_same_count_in_shuffled_order() {
-        let s = scenario(
-            "repetitions = 4\nwarmup = true\n[[variant]]\nname = \"a\"\nsynth = { size = \"1MB\" }\n[[variant]]\nname = \"b\"\nsynth = { size = \"1MB\" }\n[[variant]]\nname = \"c\"\nsynth = { size = \"1MB\" }\n",
-        );
-        let p = plan(&s, 7);
-        assert_eq!(p.len(), 15);
-        assert!(p[..3].iter().all(|s| s.warmup));
-        for v in 0..3 {
-            let measured = p.iter().filter(|s| s.variant == v && !s.warmup).count();
-            assert_eq!(measured, 4);
-        }
-        assert_eq!(p, plan(&s, 7), "same seed, same order");
-        let orders: std::collections::HashSet<Vec<usize>> = (0..20)
-            .map(|seed| plan(&s, seed)[3..6].iter().map(|s| s.variant).collect())
-            .collect();
-        assert!(orders.len() > 1, "order is shuffled");
-    }
-
-    #[test]
-    fn timestamps_compact() {
+    fn names_are_safe_for_directories() {
         assert_eq!(sanitize("my scenario/1"), "my-scenario-1");
     }
 }

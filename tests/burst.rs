@@ -38,11 +38,11 @@ fn run_cli(dir: &Path, path: &Path) -> (Option<i32>, String, Option<RunRecord>) 
 }
 
 fn can_start_nodes() -> bool {
-    let ok = coldbench::driver::node::available().is_ok();
+    let ok = coldbench::driver::docker::daemon::available().is_ok();
     if !ok && common::in_ci() {
         panic!(
             "CI=true but fresh nodes cannot start here: {:?}",
-            coldbench::driver::node::available()
+            coldbench::driver::docker::daemon::available()
         );
     }
     ok
@@ -242,7 +242,9 @@ async fn node_sockets_name_the_nodes() {
         return;
     }
     // Stand in for a user's second engine: a dockerd of our own.
-    let engine = coldbench::driver::node::NodeDaemon::start(9).await.unwrap();
+    let engine = coldbench::driver::docker::daemon::NodeDaemon::start(9)
+        .await
+        .unwrap();
     let dir = tempfile::tempdir().unwrap();
     let path = scenario(
         dir.path(),

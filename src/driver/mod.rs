@@ -1,80 +1,149 @@
-//! Drivers perform cold starts on a container engine: Docker now; Kubernetes and a simulator
-//! later implement the same trait.
+//! Drivers: the nodes a run cold-starts images on, behind one [`Driver`] trait.
+//!
+//! A driver owns a set of nodes (a fresh dockerd each, engines at given sockets, or the user's
+//! engine) from [`setup`] to [`Driver::teardown`]. The executors (`crate::execute`) call it in
+//! the kubelet's order — evict, pull, create, start, wait until ready, remove — and time every
+//! call themselves on tokio's clock; a driver only reports what the engine alone can tell
+//! (per-layer progress). Docker is implemented; containerd, kube and sim plug in here.
 
 pub mod docker;
-pub mod node;
 
 use std::collections::BTreeMap;
-use std::future::Future;
 
-use crate::image::StoredImage;
-use crate::results::{EngineContext, LayerTiming, Outcome, PhaseTimes};
-use crate::scenario::ReadySpec;
+use async_trait::async_trait;
+use tokio::time::Instant;
 
-/// One cold start to perform.
+use crate::progress::Progress;
+use crate::results::{EngineContext, LayerTiming};
+use crate::scenario::{DriverKind, ReadySpec, Scenario};
+
+/// Label put on every container the harness creates, valued with the run id.
+pub const RUN_LABEL: &str = "coldbench.run";
+
+/// An image to pull on a node.
 #[derive(Debug, Clone)]
-pub struct ColdStart {
-    /// The run this belongs to (labels containers for clean-up).
+pub struct PullSpec {
+    /// Reference the node pulls, e.g. `127.0.0.1:41234/coldbench/app:latest`.
+    pub reference: String,
+    /// Digests of the image's layer blobs, base first (to name per-layer progress).
+    pub layers: Vec<String>,
+}
+
+/// A container to create from a pulled image.
+#[derive(Debug, Clone)]
+pub struct ContainerSpec {
+    /// Container name, unique in the run.
+    pub name: String,
+    /// The run it belongs to (labels it for clean-up).
     pub run_id: String,
-    /// Sample index within the run (names the container).
-    pub index: usize,
-    /// Variant name.
+    /// Variant name (a label).
     pub variant: String,
-    /// The registry's `host:port` as the engine reaches it.
-    pub registry: String,
-    /// Reference the engine pulls, e.g. `127.0.0.1:41234/coldbench/app:latest`.
-    pub image_ref: String,
-    /// The image as stored in the registry (layers, sizes).
-    pub image: StoredImage,
-    /// How to tell it is ready.
-    pub ready: ReadySpec,
+    /// The pulled reference.
+    pub image: String,
+    /// Host port the app listens on (given to it as `PORT`).
+    pub port: u16,
     /// Extra environment.
     pub env: BTreeMap<String, String>,
+    /// How to tell it is ready.
+    pub ready: ReadySpec,
 }
 
-/// What the driver measured for one cold start.
-#[derive(Debug, Clone)]
-pub struct Measured {
-    /// Phase durations.
-    pub phases: PhaseTimes,
-    /// Per-layer progress times.
-    pub layers: Vec<LayerTiming>,
-    /// How it ended.
-    pub outcome: Outcome,
+/// How the nodes of a run were provided.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NodeKind {
+    /// Dedicated daemons started for the run and removed after it.
+    Fresh,
+    /// Engines at sockets the scenario names.
+    Sockets,
+    /// The user's own engine.
+    Engine,
+    /// A test double.
+    Test,
 }
 
-/// Errors a driver can report outside a sample.
+impl NodeKind {
+    /// `fresh`, `sockets`, `engine` or `test`.
+    pub fn name(self) -> &'static str {
+        match self {
+            NodeKind::Fresh => "fresh",
+            NodeKind::Sockets => "sockets",
+            NodeKind::Engine => "engine",
+            NodeKind::Test => "test",
+        }
+    }
+}
+
+/// How many nodes a run wants.
+#[derive(Debug, Clone, Copy)]
+pub struct NodeRequest {
+    /// Nodes wanted (1 for single cold starts, `[burst] nodes` for bursts).
+    pub count: usize,
+}
+
+/// Errors a driver reports outside a sample (a failing sample keeps its own message).
 #[derive(Debug, thiserror::Error)]
 pub enum DriverError {
     /// The engine does not answer.
     #[error("cannot reach the Docker engine at {endpoint}: {cause}\n  start one with `sudo scripts/setup-docker`, or point DOCKER_HOST (or [docker].host in the scenario) at a running engine")]
     Unreachable { endpoint: String, cause: String },
     /// An engine call failed.
-    #[error("{what}: {source}")]
-    Engine {
-        what: String,
-        source: bollard::errors::Error,
-    },
+    #[error("{what}: {cause}")]
+    Engine { what: String, cause: String },
+    /// Nodes of this kind cannot be set up here.
+    #[error("cannot set up the nodes: {0}")]
+    Nodes(String),
+    /// The scenario asks for a driver that does not exist yet.
+    #[error("{0}")]
+    NotImplemented(String),
 }
 
-/// A container engine that can make a node cold and cold-start an image on it.
-pub trait Driver {
-    /// Facts about the engine for the results.
-    fn context(&self) -> impl Future<Output = Result<EngineContext, DriverError>> + Send;
-    /// Removes the images the harness pulled from `registry` (`host:port`) so the next pull is
+/// A set of nodes that can be made cold and cold-start images, addressed by index `0..nodes()`.
+#[async_trait]
+pub trait Driver: Send + Sync {
+    /// Number of nodes.
+    fn nodes(&self) -> usize;
+    /// How the nodes were provided.
+    fn kind(&self) -> NodeKind;
+    /// Facts about node `node`'s engine for the results.
+    async fn describe(&self, node: usize) -> Result<EngineContext, DriverError>;
+    /// Harness images on the node pulled from another registry address than `registry` (left
+    /// by an earlier run that was killed); they may share layers with this run's images.
+    async fn stale_refs(&self, node: usize, registry: &str) -> Result<Vec<String>, DriverError>;
+    /// Removes the harness's images pulled from `registry` (`host:port`) so the next pull is
     /// cold; no other image is touched.
-    fn evict(&self, registry: &str) -> impl Future<Output = Result<(), DriverError>> + Send;
-    /// Harness refs pulled from other registry addresses (left by an earlier run that was
-    /// killed); they may share layers with this run's images.
-    fn stale_refs(
-        &self,
-        registry: &str,
-    ) -> impl Future<Output = Result<Vec<String>, DriverError>> + Send;
-    /// Pulls, creates, starts and probes; the container is removed before returning.
-    fn cold_start(&self, job: &ColdStart) -> impl Future<Output = Measured> + Send;
-    /// Removes every container of `run_id` (after an interrupt or an error).
-    fn remove_containers(
-        &self,
-        run_id: &str,
-    ) -> impl Future<Output = Result<usize, DriverError>> + Send;
+    async fn evict(&self, node: usize, registry: &str) -> Result<(), DriverError>;
+    /// Pulls an image; returns per-layer progress (µs since the call), or the engine's error.
+    async fn pull(&self, node: usize, image: &PullSpec) -> Result<Vec<LayerTiming>, String>;
+    /// Creates a container from a pulled image.
+    async fn create(&self, node: usize, container: &ContainerSpec) -> Result<(), String>;
+    /// Starts a created container; returns when the engine says it started.
+    async fn start(&self, node: usize, container: &ContainerSpec) -> Result<(), String>;
+    /// Waits until the started container gives its first expected answer; returns that instant,
+    /// or why it never did (timeout, the container exited).
+    async fn wait_ready(&self, node: usize, container: &ContainerSpec) -> Result<Instant, String>;
+    /// Removes a container (forced); failures are logged, not returned.
+    async fn remove(&self, node: usize, container: &str);
+    /// Removes every container of `run_id` on the node (after an interrupt or an error).
+    async fn remove_run(&self, node: usize, run_id: &str) -> Result<usize, DriverError>;
+    /// Stops and removes whatever the driver started (fresh daemons and their directories).
+    async fn teardown(self: Box<Self>);
+}
+
+/// Sets up the nodes the scenario's driver provides.
+pub async fn setup(
+    scenario: &Scenario,
+    request: NodeRequest,
+    progress: &Progress,
+) -> Result<Box<dyn Driver>, DriverError> {
+    match *scenario.file.driver.get_ref() {
+        DriverKind::Docker => {
+            let driver =
+                docker::DockerDriver::setup(&scenario.file.docker, request, progress).await?;
+            Ok(Box::new(driver))
+        }
+        other => Err(DriverError::NotImplemented(format!(
+            "driver = {:?} is not available yet; use driver = \"docker\"",
+            format!("{other:?}").to_lowercase()
+        ))),
+    }
 }

@@ -2,6 +2,7 @@
 
 pub mod anatomy;
 pub mod dockerfile;
+pub mod engine;
 pub mod hashing;
 pub mod local;
 pub mod oci;
@@ -9,6 +10,7 @@ pub mod synth;
 pub mod upstream;
 
 pub use crate::results::{LayerInfo, StoredImage};
+pub use engine::ImageEngine;
 
 /// Repository namespace of every image the harness puts in its registry; eviction only ever
 /// touches refs under it.

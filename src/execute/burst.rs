@@ -1,0 +1,273 @@
+//! The burst strategy, HPA-like: every node made cold, replicas requested on the plan's
+//! schedule; each node pulls once when its first replica is requested, then starts its
+//! replicas. Measures each replica and the burst's capacity over time.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures_util::future::join_all;
+use tokio::sync::watch;
+use tokio::time::Instant;
+
+use super::replica::{no_port, start_replica, Replica};
+use super::{ExecuteError, Execution, Strategy, VariantJob};
+use crate::driver::{ContainerSpec, PullSpec};
+use crate::measure::micros;
+use crate::plan::{Slot, Step};
+use crate::results::{now_utc, BurstRecord, Outcome, Phase, PhaseTimes, Sample};
+
+/// When a node's pull finished, or why it failed.
+type Pulled = Option<Result<Instant, String>>;
+
+/// What one replica's measurement gives before it becomes a [`Sample`].
+struct Measured {
+    slot: Slot,
+    phases: PhaseTimes,
+    outcome: Outcome,
+    ready_at: Option<Instant>,
+    finished_at: Instant,
+}
+
+/// One step's burst: returns one sample per replica (indexed from `first_sample`) and the
+/// burst's record.
+pub async fn burst(
+    ex: &Execution<'_>,
+    variant: &VariantJob,
+    step: &Step,
+    index: usize,
+    first_sample: usize,
+) -> Result<(Vec<Sample>, BurstRecord), ExecuteError> {
+    let nodes = ex.driver.nodes();
+    for node in 0..nodes {
+        ex.driver.evict(node, ex.registry(node)).await?;
+    }
+    let before: Vec<(u64, u64)> = (0..nodes).map(|n| ex.bytes.served(n)).collect();
+    let ports = reserve_ports(ex.plan.slots.len());
+    let started_at = now_utc();
+    let t0 = Instant::now();
+    let per_node = (0..nodes).map(|node| node_burst(ex, variant, index, node, &ports, t0));
+    let mut measured: Vec<Measured> = join_all(per_node).await.into_iter().flatten().collect();
+    measured.sort_by_key(|m| m.slot.replica);
+    for node in 0..nodes {
+        let _ = ex.driver.remove_run(node, ex.run_id).await;
+    }
+    let node_blob_bytes: Vec<u64> = (0..nodes)
+        .map(|n| ex.bytes.served(n).0.saturating_sub(before[n].0))
+        .collect();
+    let expected = variant.image.compressed_size;
+    let samples: Vec<Sample> = measured
+        .iter()
+        .map(|m| {
+            let bytes = node_blob_bytes.get(m.slot.node).copied().unwrap_or(0);
+            Sample {
+                index: first_sample + m.slot.replica,
+                repetition: step.repetition,
+                variant: variant.name.clone(),
+                warmup: step.warmup,
+                node: m.slot.node,
+                started_at: started_at.clone(),
+                phases: m.phases,
+                blob_bytes: bytes,
+                manifest_bytes: 0,
+                expected_bytes: expected,
+                cold: bytes == expected,
+                layers: Vec::new(),
+                outcome: m.outcome.clone(),
+                burst: Some(index),
+                replica: Some(m.slot.replica),
+                requested_at_us: Some(micros(m.slot.offset)),
+                ready_at_us: m.ready_at.map(|at| micros(at - t0)),
+            }
+        })
+        .collect();
+    let pulling_nodes = (0..nodes)
+        .filter(|n| ex.plan.slots.iter().any(|s| s.node == *n))
+        .count();
+    let record = summarize(
+        ex,
+        variant,
+        step,
+        index,
+        &samples,
+        node_blob_bytes,
+        pulling_nodes,
+    );
+    let _ = measured.iter().map(|m| m.finished_at).max();
+    Ok((samples, record))
+}
+
+/// Distinct free ports for every replica: all held at once, then released together.
+fn reserve_ports(n: usize) -> Vec<std::io::Result<u16>> {
+    let listeners: Vec<_> = (0..n)
+        .map(|_| std::net::TcpListener::bind(("127.0.0.1", 0)))
+        .collect();
+    listeners
+        .into_iter()
+        .map(|l| l.and_then(|l| l.local_addr()).map(|a| a.port()))
+        .collect()
+}
+
+/// Node `node`'s share of the burst: one pull at its first replica's request, then its replicas.
+async fn node_burst(
+    ex: &Execution<'_>,
+    variant: &VariantJob,
+    index: usize,
+    node: usize,
+    ports: &[std::io::Result<u16>],
+    t0: Instant,
+) -> Vec<Measured> {
+    let slots: Vec<Slot> = ex
+        .plan
+        .slots
+        .iter()
+        .filter(|s| s.node == node)
+        .copied()
+        .collect();
+    let Some(first_offset) = slots.iter().map(|s| s.offset).min() else {
+        return Vec::new();
+    };
+    let pull = Arc::new(variant.pull_spec(ex.registry(node)));
+    let (pulled_tx, pulled_rx) = watch::channel::<Pulled>(None);
+    let pulling = {
+        let pull = pull.clone();
+        async move {
+            tokio::time::sleep_until(t0 + first_offset).await;
+            let result = ex.driver.pull(node, &pull).await.map(|_| Instant::now());
+            let _ = pulled_tx.send(Some(result));
+        }
+    };
+    let replicas = slots.iter().map(|&slot| {
+        let container = ContainerSpec {
+            name: format!("coldbench-{}-{index}-{}", ex.run_id, slot.replica),
+            run_id: ex.run_id.to_string(),
+            variant: variant.name.clone(),
+            image: pull.reference.clone(),
+            port: 0,
+            env: variant.env.clone(),
+            ready: variant.ready.clone(),
+        };
+        let port = match ports.get(slot.replica) {
+            Some(Ok(p)) => Ok(*p),
+            Some(Err(e)) => Err(std::io::Error::new(e.kind(), e.to_string())),
+            None => Err(std::io::Error::other("no port reserved")),
+        };
+        replica(
+            ex,
+            node,
+            slot,
+            container,
+            port,
+            pulled_rx.clone(),
+            &pull,
+            t0,
+        )
+    });
+    let (_, measured) = tokio::join!(pulling, join_all(replicas));
+    measured
+}
+
+/// One replica: waits for its request time and its node's pull, then starts.
+#[allow(clippy::too_many_arguments)]
+async fn replica(
+    ex: &Execution<'_>,
+    node: usize,
+    slot: Slot,
+    container: ContainerSpec,
+    port: std::io::Result<u16>,
+    mut pulled_rx: watch::Receiver<Pulled>,
+    pull: &PullSpec,
+    t0: Instant,
+) -> Measured {
+    let requested = t0 + slot.offset;
+    tokio::time::sleep_until(requested).await;
+    let pulled = loop {
+        if let Some(result) = pulled_rx.borrow_and_update().clone() {
+            break result;
+        }
+        if pulled_rx.changed().await.is_err() {
+            break Err("pull task ended".to_string());
+        }
+    };
+    let mut phases = PhaseTimes::default();
+    let (outcome, ready_at) = match pulled {
+        Err(message) => {
+            let phase = Phase::Pull;
+            let message = format!("pull {}: {message}", pull.reference);
+            (Outcome::Failed { phase, message }, None)
+        }
+        Ok(pulled_at) => {
+            phases.pull_us = Some(micros(pulled_at.saturating_duration_since(requested)));
+            let r: Replica = match port {
+                Ok(port) => {
+                    let container = ContainerSpec { port, ..container };
+                    start_replica(ex.driver, node, &container).await
+                }
+                Err(e) => no_port(&e),
+            };
+            phases.create_us = r.phases.create_us;
+            phases.start_us = r.phases.start_us;
+            phases.first_request_us = r.phases.first_request_us;
+            phases.total_us = r.ready_at.map(|at| micros(at - requested));
+            (r.outcome, r.ready_at)
+        }
+    };
+    Measured {
+        slot,
+        phases,
+        outcome,
+        ready_at,
+        finished_at: Instant::now(),
+    }
+}
+
+fn summarize(
+    ex: &Execution<'_>,
+    variant: &VariantJob,
+    step: &Step,
+    index: usize,
+    samples: &[Sample],
+    node_blob_bytes: Vec<u64>,
+    nodes: usize,
+) -> BurstRecord {
+    let (egress, node_bandwidth) = match ex.strategy {
+        Strategy::Burst {
+            egress,
+            node_bandwidth,
+        } => (egress, node_bandwidth),
+        Strategy::Single => (None, None),
+    };
+    let size = variant.image.compressed_size;
+    let mut ready: Vec<u64> = samples.iter().filter_map(|s| s.ready_at_us).collect();
+    ready.sort_unstable();
+    let n = samples.len();
+    let at = |k: usize| (k >= 1 && ready.len() >= k).then(|| ready[k - 1]);
+    let lost: f64 = samples
+        .iter()
+        .map(|s| {
+            let requested = s.requested_at_us.unwrap_or(0);
+            let ready = s.ready_at_us.or(ready.last().copied()).unwrap_or(requested);
+            ready.saturating_sub(requested) as f64 / 1e6
+        })
+        .sum();
+    let floor_s = [
+        egress.map(|e| nodes as f64 * size as f64 / e),
+        node_bandwidth.map(|nb| size as f64 / nb),
+    ]
+    .into_iter()
+    .flatten()
+    .fold(None, |m: Option<f64>, x| Some(m.map_or(x, |m| m.max(x))));
+    BurstRecord {
+        index,
+        repetition: step.repetition,
+        variant: variant.name.clone(),
+        warmup: step.warmup,
+        nodes,
+        replicas: n,
+        first_ready_us: at(1),
+        half_ready_us: at(n.div_ceil(2)),
+        full_ready_us: (ready.len() == n).then(|| at(n)).flatten(),
+        capacity_seconds_lost: lost,
+        node_blob_bytes,
+        floor_us: floor_s.map(|s| micros(Duration::from_secs_f64(s))),
+    }
+}

@@ -1,0 +1,86 @@
+//! The single strategy: one cold start on node 0 — evict, pull, create, start, first answer —
+//! with the registry's byte count telling whether it was cold.
+
+use tokio::time::Instant;
+
+use super::replica::{no_port, start_replica};
+use super::{ExecuteError, Execution, VariantJob};
+use crate::driver::ContainerSpec;
+use crate::measure::micros;
+use crate::measure::probe::free_port;
+use crate::plan::Step;
+use crate::results::{now_utc, Outcome, Phase, PhaseTimes, Sample};
+
+const NODE: usize = 0;
+
+/// Makes node 0 cold, performs one cold start and checks the bytes it moved.
+pub async fn cold_start(
+    ex: &Execution<'_>,
+    variant: &VariantJob,
+    step: &Step,
+    index: usize,
+) -> Result<Sample, ExecuteError> {
+    let registry = ex.registry(NODE);
+    ex.driver.evict(NODE, registry).await?;
+    let started_at = now_utc();
+    let before = ex.bytes.served(NODE);
+    let pull = variant.pull_spec(registry);
+    let mut phases = PhaseTimes::default();
+    let t0 = Instant::now();
+    let (layers, outcome) = match ex.driver.pull(NODE, &pull).await {
+        Err(message) => {
+            let outcome = Outcome::Failed {
+                phase: Phase::Pull,
+                message: format!("pull {}: {message}", pull.reference),
+            };
+            (Vec::new(), outcome)
+        }
+        Ok(layers) => {
+            phases.pull_us = Some(micros(t0.elapsed()));
+            let container = ContainerSpec {
+                name: format!("coldbench-{}-{index}", ex.run_id),
+                run_id: ex.run_id.to_string(),
+                variant: variant.name.clone(),
+                image: pull.reference.clone(),
+                port: 0,
+                env: variant.env.clone(),
+                ready: variant.ready.clone(),
+            };
+            let replica = match variant.ready.port.map_or_else(free_port, Ok) {
+                Ok(port) => {
+                    let container = ContainerSpec { port, ..container };
+                    let replica = start_replica(ex.driver, NODE, &container).await;
+                    ex.driver.remove(NODE, &container.name).await;
+                    replica
+                }
+                Err(e) => no_port(&e),
+            };
+            phases.create_us = replica.phases.create_us;
+            phases.start_us = replica.phases.start_us;
+            phases.first_request_us = replica.phases.first_request_us;
+            phases.total_us = replica.ready_at.map(|at| micros(at - t0));
+            (layers, replica.outcome)
+        }
+    };
+    let after = ex.bytes.served(NODE);
+    let blob_bytes = after.0.saturating_sub(before.0);
+    Ok(Sample {
+        index,
+        repetition: step.repetition,
+        variant: variant.name.clone(),
+        warmup: step.warmup,
+        node: NODE,
+        started_at,
+        phases,
+        blob_bytes,
+        manifest_bytes: after.1.saturating_sub(before.1),
+        expected_bytes: variant.image.compressed_size,
+        cold: blob_bytes == variant.image.compressed_size,
+        layers,
+        outcome,
+        burst: None,
+        replica: None,
+        requested_at_us: None,
+        ready_at_us: None,
+    })
+}
