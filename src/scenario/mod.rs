@@ -91,12 +91,10 @@ impl Scenario {
             let inner = e.into_inner();
             error(inner.span(), field, inner.message().trim().to_string())
         })?;
-        let name = file.name.clone().unwrap_or_else(|| {
-            path.file_stem()
-                .map(|s| s.to_string_lossy().into_owned())
-                .unwrap_or_else(|| "scenario".into())
-        });
-        validate(&file).map_err(|(span, field, message)| error(span, Some(field), message))?;
+        let name = scenario_name(&file, path)
+            .map_err(|(span, field, message)| error(span, Some(field), message))?;
+        validate(&file, &source)
+            .map_err(|(span, field, message)| error(span, Some(field), message))?;
         Ok(Scenario {
             path: path.to_path_buf(),
             source,
@@ -108,8 +106,56 @@ impl Scenario {
 
 type Invalid = (Option<Range<usize>>, String, String);
 
-/// Checks what serde cannot: sources, names, ranges.
-fn validate(file: &ScenarioFile) -> Result<(), Invalid> {
+/// Whether `name` is ASCII letters (lowercase only unless `uppercase`) and digits in parts
+/// separated by single `.`, `_` or `-`, at most 64 characters: safe as a directory and image
+/// name (no `/`, `\`, `..`, control characters, spaces or leading dot).
+fn is_valid_name(name: &str, uppercase: bool) -> bool {
+    !name.is_empty()
+        && name.len() <= 64
+        && name.split(['.', '_', '-']).all(|part| {
+            !part.is_empty()
+                && part.chars().all(|c| {
+                    c.is_ascii_lowercase()
+                        || c.is_ascii_digit()
+                        || (uppercase && c.is_ascii_uppercase())
+                })
+        })
+}
+
+/// The scenario's name: the `name` key, else the file's stem; either must be a valid name.
+fn scenario_name(file: &ScenarioFile, path: &Path) -> Result<String, Invalid> {
+    const ALLOWED: &str =
+        "letters and digits, separated by single '.', '_' or '-' (at most 64 characters)";
+    if let Some(name) = &file.name {
+        let value = name.get_ref();
+        if !is_valid_name(value, true) {
+            return Err((
+                Some(name.span()),
+                "name".into(),
+                format!("invalid scenario name {value:?}: use {ALLOWED}"),
+            ));
+        }
+        return Ok(value.clone());
+    }
+    let stem = path
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "scenario".into());
+    if !is_valid_name(&stem, true) {
+        return Err((
+            None,
+            "name".into(),
+            format!(
+                "no name, and the file's stem {stem:?} is not a valid scenario name: add name = \"...\" with {ALLOWED}"
+            ),
+        ));
+    }
+    Ok(stem)
+}
+
+/// Checks what serde cannot: sources, names, ranges. `source` is the file's text, read again
+/// for positions the schema does not keep.
+fn validate(file: &ScenarioFile, source: &str) -> Result<(), Invalid> {
     match *file.driver.get_ref() {
         DriverKind::Docker => {}
         other => {
@@ -168,15 +214,7 @@ fn validate(file: &ScenarioFile) -> Result<(), Invalid> {
     for (i, v) in file.variants.iter().enumerate() {
         let field = |key: &str| format!("variant[{i}].{key}");
         let name = v.name.get_ref();
-        let valid_name = !name.is_empty()
-            && name.len() <= 64
-            && name.split(['.', '_', '-']).all(|part| {
-                !part.is_empty()
-                    && part
-                        .chars()
-                        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
-            });
-        if !valid_name {
+        if !is_valid_name(name, false) {
             return Err((
                 Some(v.name.span()),
                 field("name"),
@@ -250,6 +288,18 @@ fn validate(file: &ScenarioFile) -> Result<(), Invalid> {
                     "ready.http = {:?}: expected a path starting with '/'",
                     v.ready.http
                 ),
+            ));
+        }
+        if let (Some(port), Some(_)) = (v.ready.port, &file.burst) {
+            let span = toml::from_str::<schema::PortSpans>(source)
+                .ok()
+                .and_then(|spans| spans.variants.into_iter().nth(i))
+                .and_then(|spans| spans.ready.port)
+                .map(|port| port.span());
+            return Err((
+                span,
+                field("ready.port"),
+                format!("ready.port = {port}: in a burst each replica gets its own free port through the PORT environment variable; remove `port` (the app must listen on $PORT)"),
             ));
         }
     }

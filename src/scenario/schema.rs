@@ -12,8 +12,9 @@ use crate::units::{ByteSize, HumanDuration, Rate};
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct ScenarioFile {
-    /// Name used in the results directory; defaults to the file's stem.
-    pub name: Option<String>,
+    /// Name used in the results directory; ASCII letters and digits with single `.`, `_`, `-`
+    /// separators. Defaults to the file's stem, which must then be such a name.
+    pub name: Option<Spanned<String>>,
     /// Which driver performs the cold starts.
     #[serde(default = "default_driver")]
     pub driver: Spanned<DriverKind>,
@@ -213,7 +214,7 @@ pub struct ReadySpec {
     #[serde(default = "root_path")]
     pub http: String,
     /// Port on 127.0.0.1 (host network); when absent the harness picks a free one and passes
-    /// it to the container as `PORT`.
+    /// it to the container as `PORT`. Not allowed in a burst (replicas on a node would share it).
     pub port: Option<u16>,
     /// Expected HTTP status.
     #[serde(default = "ok_status")]
@@ -242,4 +243,29 @@ impl Default for ReadySpec {
             timeout: ready_timeout(),
         }
     }
+}
+
+/// Where each variant's `ready.port` value is written. `ReadySpec::port` stays a plain number for
+/// the drivers, so validation finds the position with this second, partial reading of the file
+/// (other keys are ignored; the full reading above has already checked them).
+#[derive(Debug, Default, Deserialize)]
+pub(super) struct PortSpans {
+    /// One per `[[variant]]`, in order.
+    #[serde(default, rename = "variant")]
+    pub variants: Vec<VariantPortSpan>,
+}
+
+/// A variant's `ready.port`, with its position.
+#[derive(Debug, Default, Deserialize)]
+pub(super) struct VariantPortSpan {
+    /// The variant's `ready` table.
+    #[serde(default)]
+    pub ready: ReadyPortSpan,
+}
+
+/// `ready = { port = … }`, with its position.
+#[derive(Debug, Default, Deserialize)]
+pub(super) struct ReadyPortSpan {
+    /// The port value.
+    pub port: Option<Spanned<u16>>,
 }

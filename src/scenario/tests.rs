@@ -106,3 +106,112 @@ fn syntax_errors_have_a_position() {
     let e = err("repetitions = \n");
     assert!(e.starts_with("s.toml:1:"), "{e}");
 }
+
+#[test]
+fn an_unsafe_scenario_name_points_at_its_value() {
+    for bad in [
+        "",
+        "a/b",
+        "a\\\\b",
+        "..",
+        "a..b",
+        ".hidden",
+        "a b",
+        "tab\\there",
+        "nul\\u0000",
+    ] {
+        let e = err(&GOOD.replace("name = \"demo\"", &format!("name = \"{bad}\"")));
+        assert!(
+            e.starts_with("s.toml:2:8: name: invalid scenario name"),
+            "{bad}: {e}"
+        );
+        assert!(
+            e.contains("use letters and digits, separated by single '.', '_' or '-' (at most 64 characters)"),
+            "{e}"
+        );
+    }
+    let e = err(&GOOD.replace("name = \"demo\"", &format!("name = \"{}\"", "a".repeat(65))));
+    assert!(
+        e.starts_with("s.toml:2:8: name: invalid scenario name"),
+        "{e}"
+    );
+}
+
+#[test]
+fn scenario_names_may_have_uppercase_letters() {
+    let s = parse(&GOOD.replace("name = \"demo\"", "name = \"Demo_2.v-1\"")).unwrap();
+    assert_eq!(s.name, "Demo_2.v-1");
+}
+
+#[test]
+fn the_file_stem_is_the_default_name_and_must_be_valid() {
+    let text = GOOD.replace("name = \"demo\"\n", "");
+    let s = Scenario::parse(Path::new("dir/Cold-Start.toml"), text.clone()).unwrap();
+    assert_eq!(s.name, "Cold-Start");
+    let e = Scenario::parse(Path::new("dir/my scenario.toml"), text)
+        .unwrap_err()
+        .to_string();
+    assert_eq!(
+        e,
+        "dir/my scenario.toml: name: no name, and the file's stem \"my scenario\" is not a valid \
+         scenario name: add name = \"...\" with letters and digits, separated by single '.', '_' \
+         or '-' (at most 64 characters)"
+    );
+}
+
+const BURST: &str = r#"
+name = "b"
+[burst]
+nodes = 2
+replicas = 4
+[[variant]]
+name = "v"
+synth = { size = "5MB" }
+[[variant]]
+name = "w"
+synth = { size = "5MB" }
+ready = { http = "/", port = 9000 }
+"#;
+
+#[test]
+fn a_fixed_port_in_a_burst_points_at_the_port() {
+    let e = err(BURST);
+    assert_eq!(
+        e,
+        "s.toml:12:30: variant[1].ready.port: ready.port = 9000: in a burst each replica gets its \
+         own free port through the PORT environment variable; remove `port` (the app must listen \
+         on $PORT)"
+    );
+    // Also as a [variant.ready] table.
+    let e = err(&BURST.replace(
+        "ready = { http = \"/\", port = 9000 }",
+        "[variant.ready]\nhttp = \"/\"\nport = 9001",
+    ));
+    assert!(
+        e.starts_with("s.toml:14:8: variant[1].ready.port: ready.port = 9001: in a burst"),
+        "{e}"
+    );
+    // Without `port` the burst is fine, and outside a burst `port` is fine.
+    parse(&BURST.replace(", port = 9000", "")).unwrap();
+    let s = parse(&BURST.replace("[burst]\nnodes = 2\nreplicas = 4\n", "")).unwrap();
+    assert_eq!(s.file.variants[1].ready.port, Some(9000));
+}
+
+#[test]
+fn the_shipped_scenarios_load() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios");
+    let mut paths: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "toml"))
+        .collect();
+    paths.sort();
+    assert!(!paths.is_empty(), "no scenarios in {}", dir.display());
+    for path in paths {
+        let s = Scenario::load(&path).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(
+            Some(s.name.as_str()),
+            path.file_stem().and_then(|s| s.to_str())
+        );
+    }
+}
