@@ -271,11 +271,8 @@ impl Session<'_> {
     /// the directory, the record, and how the execution ended.
     async fn measure(&self, interrupt: &mut Interrupt) -> Result<Measurement, RunError> {
         let started_at = now_utc();
-        let run_id = format!(
-            "{}-{}",
-            sanitize(&self.scenario.name),
-            timestamp::compact(&started_at)
-        );
+        // Scenario names are validated as safe for directories and container names.
+        let run_id = format!("{}-{}", self.scenario.name, timestamp::compact(&started_at));
         let dir = self.opts.results_dir.join(&run_id);
         std::fs::create_dir_all(&dir).map_err(|source| RunError::Io {
             what: format!("creating {}", dir.display()),
@@ -396,28 +393,5 @@ impl Session<'_> {
                 ));
             }
         }
-    }
-}
-
-/// Keeps a name safe for a directory and container names.
-fn sanitize(name: &str) -> String {
-    name.chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
-                c
-            } else {
-                '-'
-            }
-        })
-        .collect()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn names_are_safe_for_directories() {
-        assert_eq!(sanitize("my scenario/1"), "my-scenario-1");
     }
 }

@@ -46,7 +46,12 @@ pub async fn cold_start(
                 env: variant.env.clone(),
                 ready: variant.ready.clone(),
             };
-            let replica = match variant.ready.port.map_or_else(free_port, Ok) {
+            let replica = match variant
+                .ready
+                .port
+                .as_ref()
+                .map_or_else(free_port, |p| Ok(*p.get_ref()))
+            {
                 Ok(port) => {
                     let container = ContainerSpec { port, ..container };
                     let replica = start_replica(ex.driver, NODE, &container).await;

@@ -93,8 +93,7 @@ impl Scenario {
         })?;
         let name = scenario_name(&file, path)
             .map_err(|(span, field, message)| error(span, Some(field), message))?;
-        validate(&file, &source)
-            .map_err(|(span, field, message)| error(span, Some(field), message))?;
+        validate(&file).map_err(|(span, field, message)| error(span, Some(field), message))?;
         Ok(Scenario {
             path: path.to_path_buf(),
             source,
@@ -155,7 +154,7 @@ fn scenario_name(file: &ScenarioFile, path: &Path) -> Result<String, Invalid> {
 
 /// Checks what serde cannot: sources, names, ranges. `source` is the file's text, read again
 /// for positions the schema does not keep.
-fn validate(file: &ScenarioFile, source: &str) -> Result<(), Invalid> {
+fn validate(file: &ScenarioFile) -> Result<(), Invalid> {
     match *file.driver.get_ref() {
         DriverKind::Docker => {}
         other => {
@@ -290,16 +289,11 @@ fn validate(file: &ScenarioFile, source: &str) -> Result<(), Invalid> {
                 ),
             ));
         }
-        if let (Some(port), Some(_)) = (v.ready.port, &file.burst) {
-            let span = toml::from_str::<schema::PortSpans>(source)
-                .ok()
-                .and_then(|spans| spans.variants.into_iter().nth(i))
-                .and_then(|spans| spans.ready.port)
-                .map(|port| port.span());
+        if let (Some(port), Some(_)) = (&v.ready.port, &file.burst) {
             return Err((
-                span,
+                Some(port.span()),
                 field("ready.port"),
-                format!("ready.port = {port}: in a burst each replica gets its own free port through the PORT environment variable; remove `port` (the app must listen on $PORT)"),
+                format!("ready.port = {}: in a burst each replica gets its own free port through the PORT environment variable; remove `port` (the app must listen on $PORT)", port.get_ref()),
             ));
         }
     }

@@ -215,7 +215,7 @@ pub struct ReadySpec {
     pub http: String,
     /// Port on 127.0.0.1 (host network); when absent the harness picks a free one and passes
     /// it to the container as `PORT`. Not allowed in a burst (replicas on a node would share it).
-    pub port: Option<u16>,
+    pub port: Option<Spanned<u16>>,
     /// Expected HTTP status.
     #[serde(default = "ok_status")]
     pub status: u16,
@@ -243,29 +243,4 @@ impl Default for ReadySpec {
             timeout: ready_timeout(),
         }
     }
-}
-
-/// Where each variant's `ready.port` value is written. `ReadySpec::port` stays a plain number for
-/// the drivers, so validation finds the position with this second, partial reading of the file
-/// (other keys are ignored; the full reading above has already checked them).
-#[derive(Debug, Default, Deserialize)]
-pub(super) struct PortSpans {
-    /// One per `[[variant]]`, in order.
-    #[serde(default, rename = "variant")]
-    pub variants: Vec<VariantPortSpan>,
-}
-
-/// A variant's `ready.port`, with its position.
-#[derive(Debug, Default, Deserialize)]
-pub(super) struct VariantPortSpan {
-    /// The variant's `ready` table.
-    #[serde(default)]
-    pub ready: ReadyPortSpan,
-}
-
-/// `ready = { port = … }`, with its position.
-#[derive(Debug, Default, Deserialize)]
-pub(super) struct ReadyPortSpan {
-    /// The port value.
-    pub port: Option<Spanned<u16>>,
 }

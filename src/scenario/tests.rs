@@ -32,7 +32,10 @@ fn a_good_scenario_parses() {
     let synth = s.file.variants[0].synth.as_ref().unwrap();
     assert_eq!(synth.size.0, 150_000_000);
     assert_eq!(*synth.layers.get_ref(), 6);
-    assert_eq!(s.file.variants[1].ready.port, Some(9000));
+    assert_eq!(
+        s.file.variants[1].ready.port.as_ref().map(|p| *p.get_ref()),
+        Some(9000)
+    );
     assert_eq!(
         s.file.registry.bandwidth.unwrap().bytes_per_sec(),
         100e6,
@@ -194,7 +197,10 @@ fn a_fixed_port_in_a_burst_points_at_the_port() {
     // Without `port` the burst is fine, and outside a burst `port` is fine.
     parse(&BURST.replace(", port = 9000", "")).unwrap();
     let s = parse(&BURST.replace("[burst]\nnodes = 2\nreplicas = 4\n", "")).unwrap();
-    assert_eq!(s.file.variants[1].ready.port, Some(9000));
+    assert_eq!(
+        s.file.variants[1].ready.port.as_ref().map(|p| *p.get_ref()),
+        Some(9000)
+    );
 }
 
 #[test]
