@@ -14,7 +14,7 @@ use async_trait::async_trait;
 use tokio::time::Instant;
 
 use crate::progress::Progress;
-use crate::results::{EngineContext, LayerTiming};
+use crate::results::{EngineContext, LayerTiming, StoredImage};
 use crate::scenario::{DriverKind, ReadySpec, Scenario};
 
 /// Label put on every container the harness creates, valued with the run id.
@@ -25,8 +25,9 @@ pub const RUN_LABEL: &str = "coldbench.run";
 pub struct PullSpec {
     /// Reference the node pulls, e.g. `127.0.0.1:41234/coldbench/app:latest`.
     pub reference: String,
-    /// Digests of the image's layer blobs, base first (to name per-layer progress).
-    pub layers: Vec<String>,
+    /// The image as stored in the registry: its layers (digests, sizes) and the bytes a cold
+    /// pull moves.
+    pub image: StoredImage,
 }
 
 /// A container to create from a pulled image.

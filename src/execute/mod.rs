@@ -53,12 +53,7 @@ impl VariantJob {
     pub fn pull_spec(&self, registry: &str) -> PullSpec {
         PullSpec {
             reference: format!("{registry}/{}:{}", self.image.repository, self.image.tag),
-            layers: self
-                .image
-                .layers
-                .iter()
-                .map(|l| l.digest.to_string())
-                .collect(),
+            image: self.image.clone(),
         }
     }
 }

@@ -1,6 +1,8 @@
 //! Shared helpers for integration tests that need real infrastructure.
 #![allow(dead_code)]
 
+pub mod test_driver;
+
 use std::fs::File;
 use std::process::Command;
 

@@ -102,10 +102,11 @@ impl Engine {
         };
         let t0 = Instant::now();
         let mut layers: Vec<LayerTiming> = image
+            .image
             .layers
             .iter()
-            .map(|digest| LayerTiming {
-                digest: digest.clone(),
+            .map(|l| LayerTiming {
+                digest: l.digest.to_string(),
                 download_complete_us: None,
                 extract_complete_us: None,
                 already_present: false,
@@ -113,10 +114,11 @@ impl Engine {
             .collect();
         // The engine names layers by the first 12 hex digits of their blob digest.
         let short: HashMap<String, usize> = image
+            .image
             .layers
             .iter()
             .enumerate()
-            .map(|(i, d)| (short_id(d), i))
+            .map(|(i, l)| (short_id(l.digest.as_str()), i))
             .collect();
         let mut stream = self.docker.create_image(Some(options), None, None);
         while let Some(item) = stream.next().await {
