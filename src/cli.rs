@@ -6,6 +6,7 @@ use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
 
+use crate::inspect::InspectOptions;
 use crate::registry::RegistryConfig;
 use crate::run::RunOptions;
 use crate::units::{HumanDuration, Rate};
@@ -129,6 +130,17 @@ impl RunArgs {
             scenario: self.scenario.clone(),
             results_dir: self.results_dir.clone(),
             progress: !self.no_progress,
+        }
+    }
+}
+
+impl InspectArgs {
+    /// Typed options for [`crate::inspect::inspect`].
+    pub fn options(&self) -> InspectOptions {
+        InspectOptions {
+            target: self.target.clone(),
+            scenario: self.scenario.clone(),
+            json: self.json,
         }
     }
 }

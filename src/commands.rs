@@ -103,7 +103,7 @@ pub fn hello_binary(output: &std::path::Path) -> u8 {
 
 /// `coldbench inspect`: prepares one image into a temporary store and shows its anatomy.
 pub async fn inspect(args: &InspectArgs) -> u8 {
-    match crate::inspect::inspect(args).await {
+    match crate::inspect::inspect(&args.options()).await {
         Ok(text) => {
             print!("{text}");
             0

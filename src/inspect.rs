@@ -1,8 +1,7 @@
 //! `coldbench inspect`: one image's anatomy, from a scenario variant, the engine or a registry.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
-use crate::cli::InspectArgs;
 use crate::image::local::DEFAULT_COMPRESSION_LEVEL;
 use crate::image::{anatomy, ImageEngine};
 use crate::prepare::{prepare_source, Source};
@@ -10,6 +9,18 @@ use crate::registry::Store;
 use crate::scenario::Scenario;
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+/// What to inspect, and how to show it.
+#[derive(Debug, Clone)]
+pub struct InspectOptions {
+    /// A variant of `scenario`, an image in the local engine (`name:tag`), or one in a registry
+    /// (`host[:port]/repo:tag`).
+    pub target: String,
+    /// Scenario whose variant `target` names.
+    pub scenario: Option<PathBuf>,
+    /// JSON instead of text.
+    pub json: bool,
+}
 
 /// True when `target` names a registry (its first segment looks like a host).
 fn is_registry_ref(target: &str) -> bool {
@@ -24,7 +35,7 @@ fn is_registry_ref(target: &str) -> bool {
 }
 
 /// Prepares the target and renders its anatomy (text or JSON).
-pub async fn inspect(args: &InspectArgs) -> Result<String, BoxError> {
+pub async fn inspect(args: &InspectOptions) -> Result<String, BoxError> {
     let dir = tempfile::tempdir()?;
     let store = Store::open(dir.path())?;
     let prepared = if let Some(path) = &args.scenario {
