@@ -7,6 +7,7 @@ use std::path::PathBuf;
 use clap::{Parser, Subcommand};
 
 use crate::registry::RegistryConfig;
+use crate::report::ExportTargets;
 use crate::run::RunOptions;
 use crate::units::{HumanDuration, Rate};
 
@@ -129,6 +130,17 @@ impl RunArgs {
             scenario: self.scenario.clone(),
             results_dir: self.results_dir.clone(),
             progress: !self.no_progress,
+        }
+    }
+}
+
+impl ExportArgs {
+    /// Typed targets for [`crate::report::files::write_exports`].
+    pub fn targets(&self) -> ExportTargets {
+        ExportTargets {
+            json: self.export_json.clone(),
+            csv: self.export_csv.clone(),
+            markdown: self.export_markdown.clone(),
         }
     }
 }

@@ -2,9 +2,9 @@
 //! they measure is in [`crate::results`].
 
 pub mod probe;
-pub mod recorder;
 
-pub use recorder::Recorder;
+/// Moved to [`crate::analysis::histograms`]; re-exported while callers move.
+pub use crate::analysis::histograms::Recorder;
 
 /// Microseconds in a duration, saturating.
 pub fn micros(d: std::time::Duration) -> u64 {
