@@ -299,6 +299,7 @@ pub async fn run_burst(
             replica: Some(*r),
             requested_at_us: Some(micros(*offset)),
             ready_at_us: ready_at.map(|at| micros(at - t0)),
+            finished_at_us: None,
         })
         .collect();
 

@@ -497,6 +497,7 @@ async fn take_sample(
         replica: None,
         requested_at_us: None,
         ready_at_us: None,
+        finished_at_us: None,
     })
 }
 
