@@ -1,5 +1,5 @@
-//! Measuring tools: the first-request probe and the per variant × phase histograms. The data
-//! they measure is in [`crate::results`].
+//! Measuring tools: the first-request probe. The data they measure is in [`crate::results`];
+//! the per variant × phase histograms are in [`crate::analysis::histograms`].
 
 pub mod probe;
 

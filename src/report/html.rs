@@ -397,8 +397,8 @@ fn samples(out: &mut String, r: &RunRecord) {
     let _ = writeln!(
         out,
         "<h2 id=\"samples\">Samples</h2>\n<p class=\"note\">{} in execution order; \
-         warm-up samples are recorded but never summarized. Bytes are the blob bytes the \
-         registry served; a cold sample moved exactly the image's bytes.</p>",
+         warm-up and not-cold samples are recorded but never summarized. Bytes are the blob \
+         bytes the registry served; a cold sample moved exactly the image's bytes.</p>",
         if r.samples.len() == 1 {
             "1 sample".to_string()
         } else {
