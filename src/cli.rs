@@ -8,6 +8,7 @@ use clap::{Parser, Subcommand};
 
 use crate::inspect::InspectOptions;
 use crate::registry::RegistryConfig;
+use crate::report::ExportTargets;
 use crate::run::RunOptions;
 use crate::units::{HumanDuration, Rate};
 
@@ -141,6 +142,17 @@ impl InspectArgs {
             target: self.target.clone(),
             scenario: self.scenario.clone(),
             json: self.json,
+        }
+    }
+}
+
+impl ExportArgs {
+    /// Typed targets for [`crate::report::files::write_exports`].
+    pub fn targets(&self) -> ExportTargets {
+        ExportTargets {
+            json: self.export_json.clone(),
+            csv: self.export_csv.clone(),
+            markdown: self.export_markdown.clone(),
         }
     }
 }

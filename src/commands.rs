@@ -17,6 +17,11 @@ fn print_error(e: &dyn std::error::Error) {
 
 /// `coldbench run`.
 pub async fn run(args: &RunArgs) -> u8 {
+    let targets = args.exports.targets();
+    if let Err(e) = targets.check() {
+        print_error(&e);
+        return 2;
+    }
     match run_scenario(&args.options()).await {
         Ok(outcome) => {
             print!("{}", report::table::render(&outcome.record));
@@ -33,7 +38,7 @@ pub async fn run(args: &RunArgs) -> u8 {
                     }
                 }
             }
-            if let Err(e) = report::files::write_exports(&outcome.record, &args.exports) {
+            if let Err(e) = report::files::write_exports(&outcome.record, &targets) {
                 print_error(&e);
                 return 1;
             }
@@ -136,7 +141,7 @@ pub fn report(args: &ReportArgs) -> u8 {
             return 1;
         }
     }
-    if let Err(e) = report::files::write_exports(&record, &args.exports) {
+    if let Err(e) = report::files::write_exports(&record, &args.exports.targets()) {
         print_error(&e);
         return 1;
     }

@@ -3,6 +3,7 @@
 //!
 //! `main.rs` is thin: [`cli`] parses, [`commands`] calls [`run::run`] and prints.
 
+pub mod analysis;
 pub mod cli;
 pub mod commands;
 pub mod digest;

@@ -1,6 +1,8 @@
-//! Exporters: Markdown snapshots of real runs, JSON and CSV round trips.
+//! Exporters and the terminal table: snapshots of real runs, JSON and CSV round trips.
 
 use coldbench::report::export::{self, markdown, CsvExporter, Exporter, JsonExporter};
+use coldbench::report::files::{write_exports, ReportError};
+use coldbench::report::{ExportFormat, ExportTargets};
 use coldbench::results::RunRecord;
 
 fn fixture(name: &str) -> RunRecord {
@@ -10,6 +12,21 @@ fn fixture(name: &str) -> RunRecord {
 }
 
 const FIXTURES: [&str; 3] = ["run-quickstart", "run-burst", "run-node-bases"];
+
+#[test]
+fn table_quickstart() {
+    insta::assert_snapshot!(coldbench::report::table::render(&fixture("run-quickstart")));
+}
+
+#[test]
+fn table_burst() {
+    insta::assert_snapshot!(coldbench::report::table::render(&fixture("run-burst")));
+}
+
+#[test]
+fn table_node_bases() {
+    insta::assert_snapshot!(coldbench::report::table::render(&fixture("run-node-bases")));
+}
 
 #[test]
 fn markdown_quickstart() {
@@ -79,24 +96,81 @@ fn csv_export_matches_samples_csv() {
     assert_eq!(file, CsvExporter.render(&record).expect("renders"));
 }
 
+/// Targets for every format in `dir`, as `out.<extension>`.
+fn targets_in(dir: &std::path::Path) -> ExportTargets {
+    let path = |f: ExportFormat| {
+        let p = dir.join(format!("out.{}", f.exporter().extension()));
+        Some(p.to_str().expect("utf-8 path").to_string())
+    };
+    ExportTargets {
+        json: path(ExportFormat::Json),
+        csv: path(ExportFormat::Csv),
+        markdown: path(ExportFormat::Markdown),
+    }
+}
+
 #[test]
-fn by_name_and_write_to_a_file() {
+fn write_exports_writes_every_target() {
     let record = fixture("run-quickstart");
     let dir = tempfile::tempdir().expect("tempdir");
-    for name in export::NAMES {
-        let exporter = export::by_name(name).expect("known");
-        let target = dir.path().join(format!("out.{}", exporter.extension()));
-        let target = target.to_str().expect("utf-8 path");
-        export::write(exporter.as_ref(), &record, target).expect("writes");
+    let targets = targets_in(dir.path());
+    targets.check().expect("writable");
+    // The check leaves nothing behind.
+    assert_eq!(std::fs::read_dir(dir.path()).expect("dir").count(), 0);
+    write_exports(&record, &targets).expect("writes");
+    for (format, target) in targets.asked() {
         let written = std::fs::read(target).expect("reads");
+        let exporter = format.exporter();
         assert_eq!(
             written,
             exporter.render(&record).expect("renders"),
-            "{name}"
+            "{format:?}"
         );
+        export::write(exporter, &record, target).expect("writes again");
     }
-    assert_eq!(export::all().len(), export::NAMES.len());
-    assert!(export::by_name("xml").is_err());
+    assert_eq!(targets.asked().count(), ExportFormat::ALL.len());
+    // Existing files pass the check and are not touched by it.
+    targets.check().expect("still writable");
+    assert!(
+        std::fs::metadata(dir.path().join("out.json"))
+            .expect("kept")
+            .len()
+            > 0
+    );
+}
+
+#[test]
+fn export_target_check_names_the_flag() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let missing = dir.path().join("no-such-dir").join("run.json");
+    let targets = ExportTargets {
+        json: Some(missing.to_str().expect("utf-8").to_string()),
+        csv: Some("-".to_string()),
+        markdown: None,
+    };
+    let err = targets.check().expect_err("missing directory");
+    assert!(matches!(err, ReportError::Target(_)), "{err:?}");
+    let text = err.to_string();
+    assert!(text.starts_with("--export-json "), "{text}");
+    assert!(text.contains("no-such-dir does not exist"), "{text}");
+    assert!(text.contains("create it"), "{text}");
+
+    let is_dir = ExportTargets {
+        markdown: Some(dir.path().to_str().expect("utf-8").to_string()),
+        ..ExportTargets::default()
+    };
+    let text = is_dir.check().expect_err("a directory").to_string();
+    assert!(text.starts_with("--export-markdown "), "{text}");
+    assert!(text.contains("is a directory"), "{text}");
+
+    // stdout and nothing asked for always pass.
+    let stdout = ExportTargets {
+        json: Some("-".into()),
+        csv: Some("-".into()),
+        markdown: Some("-".into()),
+    };
+    stdout.check().expect("stdout");
+    ExportTargets::default().check().expect("nothing");
 }
 
 #[test]
@@ -112,8 +186,8 @@ fn one_variant_renders() {
         let md = markdown::render(&record);
         assert!(md.contains(&keep), "{name}");
         assert!(md.contains("| 1.00 |"), "{name}");
-        for exporter in export::all() {
-            exporter.1.render(&record).expect("renders");
+        for format in ExportFormat::ALL {
+            format.exporter().render(&record).expect("renders");
         }
     }
 }

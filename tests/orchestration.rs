@@ -69,7 +69,10 @@ fn total(record: &RunRecord, variant: &str) -> coldbench::results::Summary {
 
 #[tokio::test(start_paused = true)]
 async fn single_cold_starts_are_timed_phase_by_phase() {
-    let text = format!("name = \"single\"\nrepetitions = 2\n{}", variants(&["a", "b"], ""));
+    let text = format!(
+        "name = \"single\"\nrepetitions = 2\n{}",
+        variants(&["a", "b"], "")
+    );
     let ran = run(&text, 1, Script::default(), None).await;
     let record = ran.result.unwrap();
     assert_eq!(record.samples.len(), 4);
@@ -83,17 +86,31 @@ async fn single_cold_starts_are_timed_phase_by_phase() {
     }
     assert_eq!(total(&record, "a").count, 2);
     let calls = ran.calls.lock().unwrap();
-    assert_eq!(calls.evictions.len(), 4 + 1, "before every sample, and once at the end");
-    assert_eq!(calls.removed.len(), 4, "every container removed after its sample");
+    assert_eq!(
+        calls.evictions.len(),
+        4 + 1,
+        "before every sample, and once at the end"
+    );
+    assert_eq!(
+        calls.removed.len(),
+        4,
+        "every container removed after its sample"
+    );
     assert!(calls.torn_down);
 }
 
 #[tokio::test(start_paused = true)]
 async fn an_interrupted_run_keeps_its_samples_and_cleans_up() {
-    let text = format!("name = \"interrupted\"\nrepetitions = 3\n{}", variants(&["a", "b"], ""));
+    let text = format!(
+        "name = \"interrupted\"\nrepetitions = 3\n{}",
+        variants(&["a", "b"], "")
+    );
     let ran = run(&text, 1, Script::default(), Some(2)).await;
     let Err(RunError::Interrupted { dir, samples }) = ran.result else {
-        panic!("expected an interrupt, got {:?}", ran.result.map(|r| r.run_id));
+        panic!(
+            "expected an interrupt, got {:?}",
+            ran.result.map(|r| r.run_id)
+        );
     };
     assert_eq!(samples, 2, "the two samples before the interrupted pull");
     let record: RunRecord =
@@ -125,7 +142,10 @@ async fn warm_ups_are_recorded_but_not_summarized() {
     assert_eq!(record.samples[0].phases.pull_us, Some(11 * S));
     let t = total(&record, "a");
     assert_eq!(t.count, 2);
-    assert!(t.max < 2 * S, "the 11 s warm-up is not in the summary: {t:?}");
+    assert!(
+        t.max < 2 * S,
+        "the 11 s warm-up is not in the summary: {t:?}"
+    );
 }
 
 #[tokio::test(start_paused = true)]
@@ -138,8 +158,15 @@ async fn a_sample_that_is_not_cold_is_flagged_and_excluded() {
     let record = run(&text, 1, script, None).await.result.unwrap();
     let cold: Vec<bool> = record.samples.iter().map(|s| s.cold).collect();
     assert_eq!(cold, vec![true, false, true]);
-    assert_eq!(record.samples[1].blob_bytes * 2, record.samples[1].expected_bytes);
-    assert_eq!(total(&record, "a").count, 2, "the warm sample is not summarized");
+    assert_eq!(
+        record.samples[1].blob_bytes * 2,
+        record.samples[1].expected_bytes
+    );
+    assert_eq!(
+        total(&record, "a").count,
+        2,
+        "the warm sample is not summarized"
+    );
     let table = coldbench::report::table::render(&record);
     assert!(table.contains("not cold"), "{table}");
 }
@@ -164,7 +191,12 @@ async fn a_burst_measures_capacity_over_time() {
     // Spread: replicas 0 and 2 on node 0 (1 s pull), 1 and 3 on node 1 (2 s pull).
     assert_eq!(
         ready,
-        vec![Some(1_350 * MS), Some(2_350 * MS), Some(1_350 * MS), Some(2_350 * MS)]
+        vec![
+            Some(1_350 * MS),
+            Some(2_350 * MS),
+            Some(1_350 * MS),
+            Some(2_350 * MS)
+        ]
     );
     let b = &record.bursts[0];
     assert_eq!((b.nodes, b.replicas), (2, 4));
@@ -179,7 +211,10 @@ async fn a_burst_measures_capacity_over_time() {
     assert!(record.samples.iter().all(|s| s.cold));
     let calls = ran.calls.lock().unwrap();
     assert_eq!(calls.pulls.len(), 2, "each node pulls once");
-    assert_ne!(calls.pulls[0].1, calls.pulls[1].1, "each node has its own registry port");
+    assert_ne!(
+        calls.pulls[0].1, calls.pulls[1].1,
+        "each node has its own registry port"
+    );
 }
 
 #[tokio::test(start_paused = true)]

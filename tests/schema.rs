@@ -79,3 +79,27 @@ fn malformed_records_do_not_validate() {
     negative["variants"][0]["image"]["compressed_size"] = serde_json::json!(-1);
     assert!(!validator.is_valid(&negative), "negative size accepted");
 }
+
+#[test]
+fn versions_one_and_two_validate() {
+    let validator = validator();
+    let mut v2 = read_json("tests/fixtures/run-burst.json");
+    assert_eq!(v2["schema_version"], 1, "the fixtures are version 1");
+    v2["schema_version"] = serde_json::json!(coldbench::results::SCHEMA_VERSION);
+    v2["samples"][0]["finished_at_us"] = serde_json::json!(1_500_000);
+    let errors = errors(&validator, &v2);
+    assert!(errors.is_empty(), "{errors:#?}");
+    let record: RunRecord = serde_json::from_value(v2.clone()).expect("RunRecord");
+    assert_eq!(record.samples[0].finished_at_us, Some(1_500_000));
+    assert_eq!(record.samples[1].finished_at_us, None);
+
+    let mut future = v2.clone();
+    future["schema_version"] = serde_json::json!(3);
+    assert!(!validator.is_valid(&future), "version 3 accepted");
+    let mut negative = v2;
+    negative["samples"][0]["finished_at_us"] = serde_json::json!(-1);
+    assert!(
+        !validator.is_valid(&negative),
+        "negative finished_at_us accepted"
+    );
+}

@@ -3,7 +3,6 @@
 //! replicas. Measures each replica and the burst's capacity over time.
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use futures_util::future::join_all;
 use tokio::sync::watch;
@@ -11,6 +10,7 @@ use tokio::time::Instant;
 
 use super::replica::{no_port, start_replica, Replica};
 use super::{ExecuteError, Execution, Strategy, VariantJob};
+use crate::analysis::{burst_floor_us, burst_milestones};
 use crate::driver::{ContainerSpec, PullSpec};
 use crate::measure::micros;
 use crate::plan::{Slot, Step};
@@ -77,6 +77,7 @@ pub async fn burst(
                 replica: Some(m.slot.replica),
                 requested_at_us: Some(micros(m.slot.offset)),
                 ready_at_us: m.ready_at.map(|at| micros(at - t0)),
+                finished_at_us: Some(micros(m.finished_at - t0)),
             }
         })
         .collect();
@@ -92,7 +93,6 @@ pub async fn burst(
         node_blob_bytes,
         pulling_nodes,
     );
-    let _ = measured.iter().map(|m| m.finished_at).max();
     Ok((samples, record))
 }
 
@@ -220,6 +220,7 @@ async fn replica(
     }
 }
 
+/// The burst's record: capacity milestones over its replicas, bytes per node, physics floor.
 fn summarize(
     ex: &Execution<'_>,
     variant: &VariantJob,
@@ -236,38 +237,19 @@ fn summarize(
         } => (egress, node_bandwidth),
         Strategy::Single => (None, None),
     };
-    let size = variant.image.compressed_size;
-    let mut ready: Vec<u64> = samples.iter().filter_map(|s| s.ready_at_us).collect();
-    ready.sort_unstable();
-    let n = samples.len();
-    let at = |k: usize| (k >= 1 && ready.len() >= k).then(|| ready[k - 1]);
-    let lost: f64 = samples
-        .iter()
-        .map(|s| {
-            let requested = s.requested_at_us.unwrap_or(0);
-            let ready = s.ready_at_us.or(ready.last().copied()).unwrap_or(requested);
-            ready.saturating_sub(requested) as f64 / 1e6
-        })
-        .sum();
-    let floor_s = [
-        egress.map(|e| nodes as f64 * size as f64 / e),
-        node_bandwidth.map(|nb| size as f64 / nb),
-    ]
-    .into_iter()
-    .flatten()
-    .fold(None, |m: Option<f64>, x| Some(m.map_or(x, |m| m.max(x))));
+    let milestones = burst_milestones(samples);
     BurstRecord {
         index,
         repetition: step.repetition,
         variant: variant.name.clone(),
         warmup: step.warmup,
         nodes,
-        replicas: n,
-        first_ready_us: at(1),
-        half_ready_us: at(n.div_ceil(2)),
-        full_ready_us: (ready.len() == n).then(|| at(n)).flatten(),
-        capacity_seconds_lost: lost,
+        replicas: samples.len(),
+        first_ready_us: milestones.first_ready_us,
+        half_ready_us: milestones.half_ready_us,
+        full_ready_us: milestones.full_ready_us,
+        capacity_seconds_lost: milestones.capacity_seconds_lost,
         node_blob_bytes,
-        floor_us: floor_s.map(|s| micros(Duration::from_secs_f64(s))),
+        floor_us: burst_floor_us(nodes, variant.image.compressed_size, egress, node_bandwidth),
     }
 }

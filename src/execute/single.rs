@@ -87,5 +87,6 @@ pub async fn cold_start(
         replica: None,
         requested_at_us: None,
         ready_at_us: None,
+        finished_at_us: None,
     })
 }

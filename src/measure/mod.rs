@@ -1,10 +1,10 @@
-//! Measuring tools: the first-request probe and the per variant × phase histograms. The data
-//! they measure is in [`crate::results`].
+//! Measuring tools: the first-request probe. The data they measure is in [`crate::results`];
+//! the per variant × phase histograms are in [`crate::analysis::histograms`].
 
 pub mod probe;
-pub mod recorder;
 
-pub use recorder::Recorder;
+/// Moved to [`crate::analysis::histograms`]; re-exported while callers move.
+pub use crate::analysis::histograms::Recorder;
 
 /// Microseconds in a duration, saturating.
 pub fn micros(d: std::time::Duration) -> u64 {

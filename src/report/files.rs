@@ -4,9 +4,9 @@
 use std::path::{Path, PathBuf};
 
 use super::charts;
-use super::export::{self, Exporter};
+use super::export::{self, ExportTargets, TargetError};
 use super::html;
-use crate::cli::ExportArgs;
+use crate::analysis;
 use crate::results::RunRecord;
 
 /// Why a report could not be written.
@@ -27,6 +27,9 @@ pub enum ReportError {
     /// An export failed.
     #[error("export: {0}")]
     Export(#[from] export::ExportError),
+    /// An export target cannot be written.
+    #[error(transparent)]
+    Target(#[from] TargetError),
 }
 
 /// Reads `dir/run.json`.
@@ -56,10 +59,11 @@ pub fn write_report(record: &RunRecord, out: &Path) -> Result<Vec<PathBuf>, Repo
         path: chart_dir.clone(),
         source,
     })?;
+    let analysis = analysis::analyze(record);
     let mut written = Vec::new();
-    let summary = export::MarkdownExporter.render(record)?;
-    written.push(write(out.join("summary.md"), &summary)?);
-    let charts = charts::render_all(record)?;
+    let summary = export::markdown::render_analyzed(record, &analysis);
+    written.push(write(out.join("summary.md"), summary.as_bytes())?);
+    let charts = charts::render_all_analyzed(record, &analysis)?;
     for c in &charts {
         written.push(write(
             chart_dir.join(format!("{}.svg", c.name)),
@@ -71,22 +75,15 @@ pub fn write_report(record: &RunRecord, out: &Path) -> Result<Vec<PathBuf>, Repo
         .iter()
         .map(|c| (c.title.clone(), c.svg.clone()))
         .collect();
-    let page = html::report_html(record, &inline);
+    let page = html::report_html_analyzed(record, &analysis, &inline);
     written.push(write(out.join("report.html"), page.as_bytes())?);
     Ok(written)
 }
 
 /// Writes the `--export-*` files that were asked for (`-` = stdout).
-pub fn write_exports(record: &RunRecord, exports: &ExportArgs) -> Result<(), ReportError> {
-    let asked: [(&Option<String>, &dyn Exporter); 3] = [
-        (&exports.export_json, &export::JsonExporter),
-        (&exports.export_csv, &export::CsvExporter),
-        (&exports.export_markdown, &export::MarkdownExporter),
-    ];
-    for (target, exporter) in asked {
-        if let Some(target) = target {
-            export::write(exporter, record, target)?;
-        }
+pub fn write_exports(record: &RunRecord, targets: &ExportTargets) -> Result<(), ReportError> {
+    for (format, target) in targets.asked() {
+        export::write(format.exporter(), record, target)?;
     }
     Ok(())
 }

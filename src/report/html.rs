@@ -5,6 +5,7 @@
 use std::fmt::Write as _;
 use std::time::Duration;
 
+use crate::analysis::Analysis;
 use crate::image::anatomy::Anatomy;
 use crate::report::export::markdown::{self, SummaryTable};
 use crate::results::{Outcome, Sample};
@@ -76,7 +77,16 @@ footer { margin-top: 40px; color: var(--muted); font-size: 13px; }
 /// Renders report.html: one self-contained page for `record`, with `charts` as
 /// `(title, svg)` pairs inlined as they are (titles are escaped, SVG is not).
 pub fn report_html(record: &RunRecord, charts: &[(String, String)]) -> String {
-    let summary = markdown::summary(record);
+    report_html_analyzed(record, &crate::analysis::analyze(record), charts)
+}
+
+/// [`report_html`] from the record's analysis.
+pub fn report_html_analyzed(
+    record: &RunRecord,
+    analysis: &Analysis,
+    charts: &[(String, String)],
+) -> String {
+    let summary = markdown::summary_analyzed(record, analysis);
     let mut out = String::with_capacity(64 * 1024);
     let _ = write!(
         out,
@@ -387,8 +397,8 @@ fn samples(out: &mut String, r: &RunRecord) {
     let _ = writeln!(
         out,
         "<h2 id=\"samples\">Samples</h2>\n<p class=\"note\">{} in execution order; \
-         warm-up samples are recorded but never summarized. Bytes are the blob bytes the \
-         registry served; a cold sample moved exactly the image's bytes.</p>",
+         warm-up and not-cold samples are recorded but never summarized. Bytes are the blob \
+         bytes the registry served; a cold sample moved exactly the image's bytes.</p>",
         if r.samples.len() == 1 {
             "1 sample".to_string()
         } else {

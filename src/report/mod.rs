@@ -1,8 +1,12 @@
 //! Reports of a run: the terminal table; summary.md, charts (SVG and PNG) and a self-contained
-//! report.html, written from run.json alone; and the `--export-*` exporters.
+//! report.html, written from run.json alone; and the `--export-*` exporters. Every number
+//! comes from [`crate::analysis`]: nothing here computes a statistic.
 
 pub mod charts;
 pub mod export;
 pub mod files;
 pub mod html;
 pub mod table;
+
+pub use export::{ExportFormat, ExportTargets};
+pub use files::ReportError;

@@ -24,8 +24,9 @@ pub use sample::{LayerTiming, Outcome, Phase, PhaseTimes, Sample};
 pub use summary::Summary;
 pub use timestamp::now_utc;
 
-/// Version of the run.json layout; bumped on incompatible changes.
-pub const SCHEMA_VERSION: u32 = 1;
+/// Version of the run.json layout; bumped on changes. Readers accept 1 and 2 (2 added
+/// `finished_at_us` to burst replicas and leaves not-cold samples out of the histograms).
+pub const SCHEMA_VERSION: u32 = 2;
 
 /// Everything one run produced: `results/<run-id>/run.json`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -59,7 +60,8 @@ pub struct RunRecord {
     /// Every burst (scenarios with `[burst]`).
     #[serde(default)]
     pub bursts: Vec<BurstRecord>,
-    /// `variant → phase → statistics` (µs) over successful, non-warm-up samples.
+    /// `variant → phase → statistics` (µs) over successful, cold, non-warm-up samples (version
+    /// 1 records included not-cold samples).
     pub summaries: BTreeMap<String, BTreeMap<String, Summary>>,
     /// `variant → phase → base64 HdrHistogram V2` of the same samples.
     pub histograms: BTreeMap<String, BTreeMap<String, String>>,

@@ -133,6 +133,9 @@ pub struct Sample {
     /// When the replica answered, µs after burst start.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ready_at_us: Option<u64>,
+    /// Burst replicas: when it became ready or gave up, µs after burst start.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub finished_at_us: Option<u64>,
 }
 
 impl Sample {

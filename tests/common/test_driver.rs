@@ -73,7 +73,13 @@ pub struct TestBytes(pub Arc<Mutex<Calls>>);
 
 impl ByteCounter for TestBytes {
     fn served(&self, node: usize) -> (u64, u64) {
-        self.0.lock().unwrap().bytes.get(&node).copied().unwrap_or_default()
+        self.0
+            .lock()
+            .unwrap()
+            .bytes
+            .get(&node)
+            .copied()
+            .unwrap_or_default()
     }
 }
 
@@ -163,7 +169,11 @@ impl Driver for TestDriver {
 
     async fn create(&self, _: usize, container: &ContainerSpec) -> Result<(), String> {
         sleep(self.script.create).await;
-        self.calls.lock().unwrap().created.push(container.name.clone());
+        self.calls
+            .lock()
+            .unwrap()
+            .created
+            .push(container.name.clone());
         Ok(())
     }
 
@@ -173,7 +183,12 @@ impl Driver for TestDriver {
     }
 
     async fn wait_ready(&self, _: usize, container: &ContainerSpec) -> Result<Instant, String> {
-        if self.script.never_ready.iter().any(|s| container.name.ends_with(s.as_str())) {
+        if self
+            .script
+            .never_ready
+            .iter()
+            .any(|s| container.name.ends_with(s.as_str()))
+        {
             sleep(container.ready.timeout.0).await;
             return Err(format!("no answer within {:?}", container.ready.timeout.0));
         }
@@ -182,7 +197,11 @@ impl Driver for TestDriver {
     }
 
     async fn remove(&self, _: usize, container: &str) {
-        self.calls.lock().unwrap().removed.push(container.to_string());
+        self.calls
+            .lock()
+            .unwrap()
+            .removed
+            .push(container.to_string());
     }
 
     async fn remove_run(&self, node: usize, run_id: &str) -> Result<usize, DriverError> {

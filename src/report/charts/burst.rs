@@ -6,6 +6,7 @@ use plotters::prelude::*;
 
 use super::style::{self, Axis, Swatch, TimeUnit};
 use super::{de, DrawResult, Plot};
+use crate::analysis::percentile::rank;
 use crate::results::RunRecord;
 
 /// One burst's step curve.
@@ -74,8 +75,10 @@ impl BurstCapacity {
             // Median by full-capacity time; ties keep burst order (stable sort).
             let mut order: Vec<usize> = (0..mine.len()).collect();
             order.sort_by_key(|&k| mine[k].0);
-            let median = order[(order.len() - 1) / 2];
-            mine[median].1.median = true;
+            let median = rank(order.len(), 0.5).and_then(|r| order.get(r).copied());
+            if let Some(curve) = median.and_then(|m| mine.get_mut(m)) {
+                curve.1.median = true;
+            }
             curves.extend(mine.into_iter().map(|(_, c)| c));
         }
         let max = curves

@@ -5,6 +5,7 @@ use plotters::prelude::*;
 
 use super::style::{self, Axis, Swatch, TimeUnit};
 use super::{de, DrawResult, Plot};
+use crate::analysis::{percentile::rank, summarized, Analysis};
 use crate::results::Phase;
 use crate::results::RunRecord;
 
@@ -58,17 +59,19 @@ pub(crate) struct Cdf {
 }
 
 impl Cdf {
-    /// `None` when no variant has a successful, non-warm-up sample with this phase.
-    pub(crate) fn new(record: &RunRecord, which: Which) -> Option<Self> {
+    /// `None` when no variant has a summarized sample with this phase.
+    pub(crate) fn new(record: &RunRecord, analysis: &Analysis, which: Which) -> Option<Self> {
         let mut curves = Vec::new();
-        for (i, v) in record.variants.iter().enumerate() {
-            let values = style::sorted_phase(record, &v.name, which.phase());
-            let (Some(p50), Some(p95)) = (
-                style::quantile(&values, 0.5),
-                style::quantile(&values, 0.95),
-            ) else {
+        for (i, (v, a)) in record.variants.iter().zip(&analysis.variants).enumerate() {
+            let mut values: Vec<u64> = summarized(record, &v.name)
+                .iter()
+                .filter_map(|s| s.phases.get(which.phase()))
+                .collect();
+            values.sort_unstable();
+            let Some(summary) = a.phase(which.phase()).filter(|_| !values.is_empty()) else {
                 continue;
             };
+            let (p50, p95) = (summary.p50, summary.p95);
             curves.push(Curve {
                 name: v.name.clone(),
                 color: style::variant_color(i),
@@ -131,7 +134,7 @@ impl Plot for Cdf {
             chart
                 .configure_mesh()
                 .x_desc(format!(
-                    "{} ({}{scale}); successful samples, warm-ups excluded",
+                    "{} ({}{scale}); successful cold samples, warm-ups excluded",
                     self.which.label(),
                     self.unit.suffix
                 ))
@@ -154,8 +157,8 @@ impl Plot for Cdf {
                 .draw_series(LineSeries::new(pts, c.color.stroke_width(3)))
                 .map_err(de)?;
             for (q, value, triangle) in [(0.5, c.p50, false), (0.95, c.p95, true)] {
-                let rank = (q * n).ceil().clamp(1.0, n);
-                let at = (x(value), rank / n);
+                let at_rank = rank(c.values.len(), q).map_or(0.0, |r| (r + 1) as f64);
+                let at = (x(value), at_rank / n);
                 if triangle {
                     chart
                         .draw_series(std::iter::once(TriangleMarker::new(

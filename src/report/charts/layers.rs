@@ -6,6 +6,7 @@ use plotters::prelude::*;
 
 use super::style::{self, Axis, Swatch, TimeUnit};
 use super::{de, DrawResult, Plot};
+use crate::analysis::{percentile::rank, summarized};
 use crate::results::RunRecord;
 
 /// One layer's bar.
@@ -32,7 +33,7 @@ impl Layers {
         let mut rows = Vec::new();
         let mut groups = Vec::new();
         for (vi, v) in record.variants.iter().enumerate() {
-            let mut candidates: Vec<_> = style::measured(record, &v.name)
+            let mut candidates: Vec<_> = summarized(record, &v.name)
                 .into_iter()
                 .filter(|s| {
                     s.layers.iter().any(|l| {
@@ -44,7 +45,9 @@ impl Layers {
                 continue;
             }
             candidates.sort_by_key(|s| (s.phases.total_us.unwrap_or(u64::MAX), s.index));
-            let sample = candidates[(candidates.len() - 1) / 2];
+            let Some(sample) = rank(candidates.len(), 0.5).and_then(|r| candidates.get(r)) else {
+                continue;
+            };
             let first = rows.len();
             for (k, l) in sample.layers.iter().enumerate() {
                 if l.download_complete_us.is_none() && l.extract_complete_us.is_none() {

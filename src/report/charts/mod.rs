@@ -15,13 +15,13 @@ mod style;
 #[cfg(test)]
 mod tests;
 
-use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
 use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::FontStyle;
 
+use crate::analysis::{self, Analysis};
 use crate::results::RunRecord;
 
 /// DejaVu Sans (see `assets/fonts/LICENSE`), registered as `sans-serif`.
@@ -40,7 +40,7 @@ pub struct Chart {
     pub png: Vec<u8>,
 }
 
-/// Why charts could not be drawn or written.
+/// Why charts could not be drawn.
 #[derive(Debug, thiserror::Error)]
 pub enum ChartError {
     /// The bundled font could not be registered.
@@ -59,14 +59,6 @@ pub enum ChartError {
     Png {
         /// Chart being encoded.
         chart: String,
-        /// The underlying error.
-        source: std::io::Error,
-    },
-    /// Writing a chart file failed.
-    #[error("writing {path}: {source}")]
-    Write {
-        /// File being written.
-        path: PathBuf,
         /// The underlying error.
         source: std::io::Error,
     },
@@ -97,13 +89,21 @@ pub(crate) trait Plot {
 ///
 /// Charts without data (no successful samples, no bursts, no layer timings) are left out.
 pub fn render_all(record: &RunRecord) -> Result<Vec<Chart>, ChartError> {
+    render_all_analyzed(record, &analysis::analyze(record))
+}
+
+/// [`render_all`] from the record's analysis (medians and percentiles come from it).
+pub fn render_all_analyzed(
+    record: &RunRecord,
+    analysis: &Analysis,
+) -> Result<Vec<Chart>, ChartError> {
     register_font()?;
     let mut charts = Vec::new();
-    if let Some(p) = phases::Phases::new(record) {
+    if let Some(p) = phases::Phases::new(record, analysis) {
         charts.push(render("phases", &p.title(), &p)?);
     }
     for which in [cdf::Which::Total, cdf::Which::Pull] {
-        if let Some(p) = cdf::Cdf::new(record, which) {
+        if let Some(p) = cdf::Cdf::new(record, analysis, which) {
             charts.push(render(which.chart_name(), &p.title(), &p)?);
         }
     }
@@ -117,29 +117,6 @@ pub fn render_all(record: &RunRecord) -> Result<Vec<Chart>, ChartError> {
         charts.push(render("layers", &p.title(), &p)?);
     }
     Ok(charts)
-}
-
-/// Renders every chart and writes `dir/NAME.svg` and `dir/NAME.png`; creates `dir` if needed.
-///
-/// Returns the paths written, SVG then PNG for each chart.
-pub fn write_all(record: &RunRecord, dir: &Path) -> Result<Vec<PathBuf>, ChartError> {
-    let charts = render_all(record)?;
-    std::fs::create_dir_all(dir).map_err(|source| ChartError::Write {
-        path: dir.to_path_buf(),
-        source,
-    })?;
-    let mut written = Vec::with_capacity(charts.len() * 2);
-    for chart in &charts {
-        for (ext, bytes) in [("svg", chart.svg.as_bytes()), ("png", chart.png.as_slice())] {
-            let path = dir.join(format!("{}.{ext}", chart.name));
-            std::fs::write(&path, bytes).map_err(|source| ChartError::Write {
-                path: path.clone(),
-                source,
-            })?;
-            written.push(path);
-        }
-    }
-    Ok(written)
 }
 
 /// Registers the bundled font once per process.

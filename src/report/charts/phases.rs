@@ -6,14 +6,19 @@ use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use super::style::{self, Axis, Swatch, TimeUnit};
 use super::{de, DrawResult, Plot};
-use crate::results::RunRecord;
+use crate::analysis::{Analysis, FloorKind};
+use crate::results::{Phase, RunRecord};
 
 /// Phases stacked in a bar, with their colours: greys, so they never read as a variant.
-const PHASES: [(&str, &str, RGBColor); 4] = [
-    ("pull", "pull", RGBColor(0x3d, 0x4a, 0x5c)),
-    ("create", "create", RGBColor(0x8a, 0x97, 0xa8)),
-    ("start", "start", RGBColor(0xc2, 0xcb, 0xd6)),
-    ("first_request", "first request", RGBColor(0xe8, 0xb9, 0x4a)),
+const PHASES: [(Phase, &str, RGBColor); 4] = [
+    (Phase::Pull, "pull", RGBColor(0x3d, 0x4a, 0x5c)),
+    (Phase::Create, "create", RGBColor(0x8a, 0x97, 0xa8)),
+    (Phase::Start, "start", RGBColor(0xc2, 0xcb, 0xd6)),
+    (
+        Phase::FirstRequest,
+        "first request",
+        RGBColor(0xe8, 0xb9, 0x4a),
+    ),
 ];
 
 /// One variant's bar.
@@ -24,7 +29,8 @@ struct Bar {
     phases: [f64; 4],
     /// Median total (µs), when summarized.
     total: Option<f64>,
-    wire_floor: Option<f64>,
+    /// The floor its pull is compared with (µs).
+    floor: Option<f64>,
 }
 
 /// The phases chart.
@@ -32,20 +38,20 @@ pub(crate) struct Phases {
     bars: Vec<Bar>,
     unit: TimeUnit,
     axis: Axis,
+    /// True when a floor is a burst's rather than one pull's.
+    burst_floor: bool,
 }
 
 impl Phases {
     /// `None` when no variant has a phase summary.
-    pub(crate) fn new(record: &RunRecord) -> Option<Self> {
+    pub(crate) fn new(record: &RunRecord, analysis: &Analysis) -> Option<Self> {
         let mut bars = Vec::new();
-        for (i, v) in record.variants.iter().enumerate() {
-            let Some(summary) = record.summaries.get(&v.name) else {
-                continue;
-            };
+        let mut burst_floor = false;
+        for (i, (v, a)) in record.variants.iter().zip(&analysis.variants).enumerate() {
             let mut phases = [0.0; 4];
             let mut any = false;
-            for (k, (key, _, _)) in PHASES.iter().enumerate() {
-                if let Some(s) = summary.get(*key) {
+            for (k, (phase, _, _)) in PHASES.iter().enumerate() {
+                if let Some(s) = a.phase(*phase) {
                     phases[k] = s.p50 as f64;
                     any = true;
                 }
@@ -53,12 +59,13 @@ impl Phases {
             if !any {
                 continue;
             }
+            burst_floor |= a.pull_floor.is_some_and(|f| f.kind == FloorKind::Burst);
             bars.push(Bar {
                 name: v.name.clone(),
                 color: style::variant_color(i),
                 phases,
-                total: summary.get("total").map(|s| s.p50 as f64),
-                wire_floor: v.wire_floor_us.map(|f| f as f64),
+                total: a.phase(Phase::Total).map(|s| s.p50 as f64),
+                floor: a.pull_floor.map(|f| f.us as f64),
             });
         }
         if bars.is_empty() {
@@ -68,13 +75,18 @@ impl Phases {
             .iter()
             .map(|b| {
                 let sum: f64 = b.phases.iter().sum();
-                sum.max(b.wire_floor.unwrap_or(0.0))
+                sum.max(b.floor.unwrap_or(0.0))
             })
             .fold(0.0, f64::max);
         let unit = TimeUnit::for_max_us(max);
         // Room on the right for the total labels.
         let axis = Axis::linear_from_zero(unit.of(max) * 1.22);
-        Some(Phases { bars, unit, axis })
+        Some(Phases {
+            bars,
+            unit,
+            axis,
+            burst_floor,
+        })
     }
 
     /// Chart title.
@@ -97,11 +109,13 @@ impl Plot for Phases {
             .iter()
             .map(|(_, label, c)| (Swatch::Fill(*c), (*label).to_string()))
             .collect();
-        if self.bars.iter().any(|b| b.wire_floor.is_some()) {
-            legend.push((
-                Swatch::Line(RED, 3),
-                "wire floor (compressed bytes ÷ bandwidth)".to_string(),
-            ));
+        if self.bars.iter().any(|b| b.floor.is_some()) {
+            let text = if self.burst_floor {
+                "burst floor (nodes share the egress)"
+            } else {
+                "wire floor (compressed bytes ÷ bandwidth)"
+            };
+            legend.push((Swatch::Line(RED, 3), text.to_string()));
         }
         let body = style::frame(root, &self.title(), &legend)?;
 
@@ -157,7 +171,7 @@ impl Plot for Phases {
                     .map_err(de)?;
                 x0 += w;
             }
-            if let Some(f) = bar.wire_floor {
+            if let Some(f) = bar.floor {
                 let fx = self.unit.of(f);
                 chart
                     .draw_series(std::iter::once(PathElement::new(

@@ -6,6 +6,7 @@ use plotters::prelude::*;
 
 use super::style::{self, Axis, Swatch, TimeUnit};
 use super::{de, DrawResult, Plot};
+use crate::analysis::summarized;
 use crate::results::Phase;
 use crate::results::RunRecord;
 
@@ -24,11 +25,11 @@ pub(crate) struct SizeVsPull {
 }
 
 impl SizeVsPull {
-    /// `None` when no successful, non-warm-up sample has a pull time.
+    /// `None` when no summarized sample has a pull time.
     pub(crate) fn new(record: &RunRecord) -> Option<Self> {
         let mut series = Vec::new();
         for (i, v) in record.variants.iter().enumerate() {
-            let points: Vec<(f64, u64)> = style::measured(record, &v.name)
+            let points: Vec<(f64, u64)> = summarized(record, &v.name)
                 .iter()
                 .filter_map(|s| {
                     let bytes = if s.expected_bytes > 0 {

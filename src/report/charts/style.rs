@@ -9,9 +9,6 @@ use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use super::{de, DrawFailure};
 
-use crate::results::RunRecord;
-use crate::results::{Phase, Sample};
-
 /// Default chart size in pixels.
 pub(crate) const SIZE: (u32, u32) = (900, 500);
 /// Font family the bundled font is registered under.
@@ -302,34 +299,6 @@ fn nice_step(raw: f64) -> f64 {
 /// Keeps `WithKeyPoints` formatting in one place: plotters calls this for each tick.
 pub(crate) fn tick_formatter(axis: &Axis) -> impl Fn(&f64) -> String + '_ {
     move |v| axis.label(*v)
-}
-
-/// Successful, non-warm-up samples of `variant`, in execution order.
-pub(crate) fn measured<'a>(record: &'a RunRecord, variant: &'a str) -> Vec<&'a Sample> {
-    record
-        .samples
-        .iter()
-        .filter(|s| s.variant == variant && !s.warmup && s.is_ok())
-        .collect()
-}
-
-/// Sorted durations of `phase` over the measured samples of `variant`.
-pub(crate) fn sorted_phase(record: &RunRecord, variant: &str, phase: Phase) -> Vec<u64> {
-    let mut v: Vec<u64> = measured(record, variant)
-        .iter()
-        .filter_map(|s| s.phases.get(phase))
-        .collect();
-    v.sort_unstable();
-    v
-}
-
-/// Nearest-rank quantile of sorted values (`q` in 0..=1).
-pub(crate) fn quantile(sorted: &[u64], q: f64) -> Option<u64> {
-    if sorted.is_empty() {
-        return None;
-    }
-    let rank = (q * sorted.len() as f64).ceil() as usize;
-    Some(sorted[rank.clamp(1, sorted.len()) - 1])
 }
 
 /// Pixel width of `text` in `font`, for sizing label areas.

@@ -112,7 +112,8 @@ fn degenerate_runs_do_not_panic() {
     // Warm-up bursts are still drawn when they are all there is.
     assert_eq!(names(&charts), ["burst-capacity"]);
 
-    // Every sample failed, no bandwidth, no wire floor.
+    // Every sample failed, no bandwidth, no wire floor: nothing is summarized (the stored
+    // histograms no longer match the samples), so there is nothing to chart.
     let mut record = fixture("run-quickstart.json");
     for s in &mut record.samples {
         s.outcome = crate::results::Outcome::Failed {
@@ -125,7 +126,21 @@ fn degenerate_runs_do_not_panic() {
         v.wire_floor_us = None;
     }
     let charts = render_all(&record).unwrap();
-    assert_eq!(names(&charts), ["phases"]);
+    assert!(charts.is_empty(), "{:?}", names(&charts));
+
+    // Garbled histograms, no summaries: recomputed from the samples.
+    let mut record = fixture("run-quickstart.json");
+    for phases in record.histograms.values_mut() {
+        for text in phases.values_mut() {
+            *text = "garbage".into();
+        }
+    }
+    record.summaries.clear();
+    let charts = render_all(&record).unwrap();
+    assert_eq!(
+        names(&charts),
+        ["phases", "cdf-total", "cdf-pull", "size-vs-pull", "layers"]
+    );
 
     // Nothing at all.
     record.variants.clear();
@@ -135,11 +150,13 @@ fn degenerate_runs_do_not_panic() {
 }
 
 #[test]
-fn write_all_writes_svg_and_png() {
+fn write_report_writes_svg_and_png() {
     let dir = tempfile::tempdir().unwrap();
+    let paths =
+        crate::report::files::write_report(&fixture("run-quickstart.json"), dir.path()).unwrap();
+    // summary.md, SVG and PNG of 5 charts, report.html.
+    assert_eq!(paths.len(), 12);
     let out = dir.path().join("charts");
-    let paths = write_all(&fixture("run-quickstart.json"), &out).unwrap();
-    assert_eq!(paths.len(), 10);
     assert!(out.join("phases.svg").is_file());
     assert!(out.join("layers.png").is_file());
 }
@@ -154,6 +171,7 @@ fn dump_fixture_charts() {
     };
     for file in ["run-quickstart", "run-burst", "run-node-bases"] {
         let dir = std::path::Path::new(&out).join(file);
-        write_all(&fixture(&format!("{file}.json")), &dir).unwrap();
+        std::fs::create_dir_all(&dir).unwrap();
+        crate::report::files::write_report(&fixture(&format!("{file}.json")), &dir).unwrap();
     }
 }

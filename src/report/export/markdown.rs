@@ -1,16 +1,16 @@
 //! Markdown export: summary.md, hyperfine-style tables short enough for a pull-request comment
 //! or a CI step summary.
 //!
-//! The tables are built once as plain text ([`summary`]) and rendered here as Markdown and in
-//! [`crate::report::html`] as HTML, so both show the same numbers.
+//! The tables are built once as plain text ([`summary`]) from [`crate::analysis::Analysis`] and
+//! rendered here as Markdown and in [`crate::report::html`] as HTML, so both show the same
+//! numbers.
 
 use std::fmt::Write as _;
 use std::time::Duration;
 
 use super::{ExportError, Exporter};
-use crate::results::BurstRecord;
-use crate::results::RunRecord;
-use crate::results::{Phase, Summary};
+use crate::analysis::{self, Analysis, Context, FloorKind, Ratio, VariantAnalysis};
+use crate::results::{Phase, RunRecord, Summary, VariantRecord};
 use crate::units::{format_bytes, format_duration};
 
 /// Writes summary.md.
@@ -65,69 +65,21 @@ fn opt_us(v: Option<u64>) -> String {
     v.map_or_else(|| "—".to_string(), us)
 }
 
-/// Median of µs values (lower median), `None` when empty.
-fn median(mut v: Vec<u64>) -> Option<u64> {
-    if v.is_empty() {
-        return None;
-    }
-    v.sort_unstable();
-    Some(v[(v.len() - 1) / 2])
-}
-
 /// `s` samples / `1 sample`.
 fn plural(n: usize, one: &str, many: &str) -> String {
     format!("{n} {}", if n == 1 { one } else { many })
 }
 
-fn phase(record: &RunRecord, variant: &str, phase: Phase) -> Option<Summary> {
-    record.summaries.get(variant)?.get(phase.name()).copied()
-}
-
-/// The bandwidth and latency line, e.g. `100.0 MB/s · 2.0 ms latency`.
-pub fn link_line(record: &RunRecord) -> String {
-    let bandwidth = record
-        .network
-        .bandwidth
-        .clone()
-        .unwrap_or_else(|| "unlimited bandwidth".to_string());
-    format!("{bandwidth} · {} latency", us(record.network.latency_us))
-}
-
-/// The engine line, e.g. `docker 20.10.24 (overlay2, fresh node)`.
-pub fn engine_line(record: &RunRecord) -> String {
-    let e = &record.engine;
-    let mut out = e.driver.clone();
-    if let Some(v) = &e.version {
-        let _ = write!(out, " {v}");
+/// `13.07 ± 0.92`, `1.00`, `—`.
+fn relative(r: Option<Ratio>) -> String {
+    match r {
+        Some(Ratio {
+            ratio,
+            spread: Some(spread),
+        }) => format!("{ratio:.2} ± {spread:.2}"),
+        Some(Ratio { ratio, .. }) => format!("{ratio:.2}"),
+        None => "—".to_string(),
     }
-    let mut detail = Vec::new();
-    if let Some(s) = &e.storage_driver {
-        detail.push(s.clone());
-    }
-    if !e.node.is_empty() {
-        detail.push(format!("{} node", e.node));
-    }
-    if !detail.is_empty() {
-        let _ = write!(out, " ({})", detail.join(", "));
-    }
-    out
-}
-
-/// `13.07 ± 0.92`: total p50 over the fastest's, with the standard deviations propagated.
-fn relative(total: &Summary, fastest: &Summary) -> String {
-    if fastest.p50 == 0 {
-        return "—".to_string();
-    }
-    let (a, f) = (total.p50 as f64, fastest.p50 as f64);
-    let ratio = a / f;
-    if total.p50 == fastest.p50 {
-        return format!("{ratio:.2}");
-    }
-    if total.count < 2 || fastest.count < 2 || a == 0.0 {
-        return format!("{ratio:.2}");
-    }
-    let spread = ratio * ((total.stddev / a).powi(2) + (fastest.stddev / f).powi(2)).sqrt();
-    format!("{ratio:.2} ± {spread:.2}")
 }
 
 /// `5.74 s ± 210.3 ms` (no ± with fewer than two samples).
@@ -138,15 +90,38 @@ fn with_spread(s: &Summary) -> String {
     format!("{} ± {}", us(s.p50), us(s.stddev.round() as u64))
 }
 
+/// `3.61×`, `—`.
+fn times(x: Option<f64>) -> String {
+    x.map_or_else(|| "—".to_string(), |x| format!("{x:.2}×"))
+}
+
 /// Builds the summary of `record` (deterministic: only the record is read).
 pub fn summary(record: &RunRecord) -> RunSummary {
-    let totals: Vec<Option<Summary>> = record
-        .variants
-        .iter()
-        .map(|v| phase(record, &v.name, Phase::Total))
-        .collect();
-    let fastest = totals.iter().flatten().min_by_key(|s| s.p50).copied();
+    summary_analyzed(record, &analysis::analyze(record))
+}
 
+/// Builds the summary of `record` from its analysis.
+pub fn summary_analyzed(record: &RunRecord, analysis: &Analysis) -> RunSummary {
+    let pairs: Vec<(&VariantRecord, &VariantAnalysis)> =
+        record.variants.iter().zip(&analysis.variants).collect();
+    let mut tables = vec![
+        main_table(&pairs),
+        phases_table(&pairs),
+        images_table(&pairs),
+    ];
+    if let Some(bursts) = burst_table(&pairs) {
+        tables.push(bursts);
+    }
+    RunSummary {
+        title: format!("Cold start · {}", record.scenario.name),
+        context: context_line(&analysis.context),
+        tables,
+        warnings: analysis.warnings.iter().map(|w| w.to_string()).collect(),
+    }
+}
+
+/// Totals: p50 ± σ, p95, max, pull p50, wire floor, relative speed.
+fn main_table(pairs: &[(&VariantRecord, &VariantAnalysis)]) -> SummaryTable {
     let mut main = SummaryTable {
         title: "",
         headers: vec![
@@ -168,22 +143,33 @@ pub fn summary(record: &RunRecord) -> RunSummary {
                 .to_string(),
         ),
     };
-    for (v, total) in record.variants.iter().zip(&totals) {
-        let pull = phase(record, &v.name, Phase::Pull);
+    for (v, a) in pairs {
         let mut row = vec![v.name.clone(), format_bytes(v.image.compressed_size)];
-        match total {
+        match a.phase(Phase::Total) {
             Some(t) => row.extend([with_spread(t), us(t.p95), us(t.max)]),
             None => row.extend(["no successful sample".to_string(), "—".into(), "—".into()]),
         }
-        row.push(pull.map_or_else(|| "—".to_string(), |p| us(p.p50)));
-        row.push(opt_us(v.wire_floor_us));
-        row.push(match (total, &fastest) {
-            (Some(t), Some(f)) => relative(t, f),
-            _ => "—".to_string(),
-        });
+        row.push(opt_us(a.phase(Phase::Pull).map(|p| p.p50)));
+        row.push(opt_us(a.wire_floor_us));
+        row.push(relative(a.relative));
         main.rows.push(row);
     }
+    main
+}
 
+/// p50 of each phase, pull against its floor, sample counts.
+fn phases_table(pairs: &[(&VariantRecord, &VariantAnalysis)]) -> SummaryTable {
+    let mut note = "× floor is pull p50 / wire floor: the rest of the pull is the engine \
+                    (round trips, decompression, extraction)."
+        .to_string();
+    let burst_floor =
+        |a: &VariantAnalysis| a.pull_floor.is_some_and(|f| f.kind == FloorKind::Burst);
+    if pairs.iter().any(|(_, a)| burst_floor(a)) {
+        note.push_str(
+            " In a burst it is pull p50 / the burst's floor (see Bursts): the nodes share the \
+             egress.",
+        );
+    }
     let mut phases = SummaryTable {
         title: "Phases (p50)",
         headers: vec![
@@ -197,36 +183,25 @@ pub fn summary(record: &RunRecord) -> RunSummary {
         ],
         right: vec![false, true, true, true, true, true, true],
         rows: Vec::new(),
-        note: Some(
-            "× floor is pull p50 / wire floor: the rest of the pull is the engine \
-             (round trips, decompression, extraction)."
-                .to_string(),
-        ),
+        note: Some(note),
     };
-    for v in &record.variants {
-        let p50 =
-            |p: Phase| phase(record, &v.name, p).map_or_else(|| "—".to_string(), |s| us(s.p50));
-        let pull = phase(record, &v.name, Phase::Pull);
-        let times_floor = match (pull, v.wire_floor_us) {
-            (Some(p), Some(f)) if f > 0 => format!("{:.2}×", p.p50 as f64 / f as f64),
-            _ => "—".to_string(),
-        };
-        let measured = record
-            .samples
-            .iter()
-            .filter(|s| s.variant == v.name && !s.warmup)
-            .count();
+    for (v, a) in pairs {
+        let p50 = |p: Phase| opt_us(a.phase(p).map(|s| s.p50));
         phases.rows.push(vec![
             v.name.clone(),
             p50(Phase::Pull),
-            times_floor,
+            times(a.pull_x_floor),
             p50(Phase::Create),
             p50(Phase::Start),
             p50(Phase::FirstRequest),
-            measured.to_string(),
+            a.counts.measured.to_string(),
         ]);
     }
+    phases
+}
 
+/// Sizes, layers and anatomy flags.
+fn images_table(pairs: &[(&VariantRecord, &VariantAnalysis)]) -> SummaryTable {
     let mut images = SummaryTable {
         title: "Images",
         headers: vec!["Variant", "Compressed", "Uncompressed", "Layers", "Anatomy"],
@@ -234,7 +209,7 @@ pub fn summary(record: &RunRecord) -> RunSummary {
         rows: Vec::new(),
         note: None,
     };
-    for v in &record.variants {
+    for (v, _) in pairs {
         let anatomy = v
             .anatomy
             .as_ref()
@@ -247,47 +222,31 @@ pub fn summary(record: &RunRecord) -> RunSummary {
             anatomy,
         ]);
     }
-
-    let mut tables = vec![main, phases, images];
-    if let Some(bursts) = burst_table(record) {
-        tables.push(bursts);
-    }
-
-    RunSummary {
-        title: format!("Cold start · {}", record.scenario.name),
-        context: context_line(record),
-        tables,
-        warnings: warnings(record),
-    }
+    images
 }
 
 /// Bandwidth, latency, engine and samples per variant.
-fn context_line(record: &RunRecord) -> String {
-    let counts: Vec<u64> = record
-        .variants
-        .iter()
-        .filter_map(|v| phase(record, &v.name, Phase::Total).map(|s| s.count))
-        .collect();
-    let mut line = format!("{} · {}", link_line(record), engine_line(record));
-    match (counts.iter().min(), counts.iter().max()) {
-        (Some(lo), Some(hi)) if lo == hi => {
+fn context_line(c: &Context) -> String {
+    let mut line = format!("{} · {}", c.link, c.engine);
+    match c.samples_per_variant {
+        Some((lo, hi)) if lo == hi => {
             let _ = write!(
                 line,
                 " · {} per variant",
-                plural(*lo as usize, "sample", "samples")
+                plural(lo as usize, "sample", "samples")
             );
         }
-        (Some(lo), Some(hi)) => {
+        Some((lo, hi)) => {
             let _ = write!(line, " · {lo}–{hi} samples per variant");
         }
-        _ => {}
+        None => {}
     }
     line
 }
 
 /// Capacity over time per variant, p50 over its measured bursts.
-fn burst_table(record: &RunRecord) -> Option<SummaryTable> {
-    if !record.bursts.iter().any(|b| !b.warmup) {
+fn burst_table(pairs: &[(&VariantRecord, &VariantAnalysis)]) -> Option<SummaryTable> {
+    if pairs.iter().all(|(_, a)| a.burst.is_none()) {
         return None;
     }
     let mut table = SummaryTable {
@@ -300,75 +259,37 @@ fn burst_table(record: &RunRecord) -> Option<SummaryTable> {
             "50 %",
             "Full capacity",
             "Floor",
+            "× floor",
             "Capacity lost",
         ],
-        right: vec![false, true, true, true, true, true, true, true],
+        right: vec![false, true, true, true, true, true, true, true, true],
         rows: Vec::new(),
         note: Some(
-            "Times from burst start. Floor is the physics limit for full capacity \
-             (max of nodes × size / egress and size / node downlink). Capacity lost is the \
-             mean replica-seconds missing against an instant scale-out."
+            "Times from burst start. Floor is the burst's physics limit for full capacity \
+             (max of nodes × size / egress and size / node downlink: the nodes share the \
+             egress); × floor is full capacity / floor. Capacity lost is the mean \
+             replica-seconds missing against an instant scale-out; a failed replica is never \
+             ready and counts as lost until the burst ends."
                 .to_string(),
         ),
     };
-    for v in &record.variants {
-        let bursts: Vec<&BurstRecord> = record
-            .bursts
-            .iter()
-            .filter(|b| b.variant == v.name && !b.warmup)
-            .collect();
-        let Some(first) = bursts.first() else {
+    for (v, a) in pairs {
+        let Some(b) = &a.burst else {
             continue;
         };
-        let pick = |f: fn(&BurstRecord) -> Option<u64>| {
-            opt_us(median(bursts.iter().filter_map(|b| f(b)).collect()))
-        };
-        let lost =
-            bursts.iter().map(|b| b.capacity_seconds_lost).sum::<f64>() / bursts.len() as f64;
         table.rows.push(vec![
             v.name.clone(),
-            format!(
-                "{} on {}",
-                first.replicas,
-                plural(first.nodes, "node", "nodes")
-            ),
-            bursts.len().to_string(),
-            pick(|b| b.first_ready_us),
-            pick(|b| b.half_ready_us),
-            pick(|b| b.full_ready_us),
-            opt_us(first.floor_us),
-            format!("{lost:.1} replica-s"),
+            format!("{} on {}", b.replicas, plural(b.nodes, "node", "nodes")),
+            b.bursts.to_string(),
+            opt_us(b.first_ready_p50_us),
+            opt_us(b.half_ready_p50_us),
+            opt_us(b.full_ready_p50_us),
+            opt_us(b.floor_us),
+            times(b.full_x_floor),
+            format!("{:.1} replica-s", b.capacity_lost_mean),
         ]);
     }
     Some(table)
-}
-
-/// Interrupted run, failed samples, samples that were not cold.
-fn warnings(record: &RunRecord) -> Vec<String> {
-    let mut out = Vec::new();
-    if record.interrupted {
-        out.push("the run was interrupted: not every sample was taken".to_string());
-    }
-    for v in &record.variants {
-        let of_variant = || record.samples.iter().filter(|s| s.variant == v.name);
-        let failed = of_variant().filter(|s| !s.is_ok()).count();
-        if failed > 0 {
-            out.push(format!(
-                "{}: {} failed (see samples.csv)",
-                v.name,
-                plural(failed, "sample", "samples")
-            ));
-        }
-        let warm = of_variant().filter(|s| s.is_ok() && !s.cold).count();
-        if warm > 0 {
-            out.push(format!(
-                "{}: {} moved fewer or more bytes than the image: not cold",
-                v.name,
-                plural(warm, "sample", "samples")
-            ));
-        }
-    }
-    out
 }
 
 /// Escapes text for a Markdown table cell or heading.
@@ -392,7 +313,12 @@ fn escape(s: &str) -> String {
 
 /// Renders the summary as Markdown (summary.md).
 pub fn render(record: &RunRecord) -> String {
-    let summary = summary(record);
+    render_analyzed(record, &analysis::analyze(record))
+}
+
+/// Renders the summary of `record` as Markdown from its analysis.
+pub fn render_analyzed(record: &RunRecord, analysis: &Analysis) -> String {
+    let summary = summary_analyzed(record, analysis);
     let mut out = String::new();
     let _ = writeln!(out, "## {}\n", escape(&summary.title));
     let _ = writeln!(out, "{}\n", escape(&summary.context));

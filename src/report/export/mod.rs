@@ -1,10 +1,11 @@
 //! Exporters of a run, like hyperfine's `--export-*`: one small unit per format behind
 //! [`Exporter`], one file each. `json` is run.json, `csv` is samples.csv, `markdown` is
-//! summary.md.
+//! summary.md. [`ExportTargets`] says where each goes and checks that before a run.
 
 pub mod csv;
 pub mod json;
 pub mod markdown;
+pub mod targets;
 
 use std::io::{self, Write};
 
@@ -13,9 +14,7 @@ use crate::results::RunRecord;
 pub use self::csv::CsvExporter;
 pub use self::json::JsonExporter;
 pub use self::markdown::MarkdownExporter;
-
-/// Names accepted by [`by_name`], in the order they are listed to users.
-pub const NAMES: [&str; 3] = ["json", "csv", "markdown"];
+pub use self::targets::{ExportFormat, ExportTargets, TargetError};
 
 /// Renders a run into one file format.
 pub trait Exporter {
@@ -42,28 +41,6 @@ pub enum ExportError {
         /// The cause.
         source: io::Error,
     },
-    /// No exporter has this name.
-    #[error("unknown export format {0:?}; expected one of json, csv, markdown")]
-    UnknownFormat(String),
-}
-
-/// The exporter called `name` (`json`, `csv`, `markdown` or `md`).
-pub fn by_name(name: &str) -> Result<Box<dyn Exporter>, ExportError> {
-    match name {
-        "json" => Ok(Box::new(JsonExporter)),
-        "csv" => Ok(Box::new(CsvExporter)),
-        "markdown" | "md" => Ok(Box::new(MarkdownExporter)),
-        other => Err(ExportError::UnknownFormat(other.to_string())),
-    }
-}
-
-/// Every exporter with its name, in the order of [`NAMES`].
-pub fn all() -> Vec<(&'static str, Box<dyn Exporter>)> {
-    vec![
-        ("json", Box::new(JsonExporter)),
-        ("csv", Box::new(CsvExporter)),
-        ("markdown", Box::new(MarkdownExporter)),
-    ]
 }
 
 /// Renders `record` with `exporter` and writes it to `target`: a file path, or `-` for stdout.

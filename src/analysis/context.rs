@@ -1,0 +1,65 @@
+//! The pieces of a run's context line: link, engine, samples per variant.
+
+use std::fmt::Write as _;
+use std::time::Duration;
+
+use super::variant::VariantAnalysis;
+use crate::results::{Phase, RunRecord};
+use crate::units::format_duration;
+
+/// The conditions a run measured under, as short texts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Context {
+    /// Bandwidth and latency, e.g. `100.0 MB/s · 2.0 ms latency`.
+    pub link: String,
+    /// Engine, e.g. `docker 20.10.24 (overlay2, fresh node)`.
+    pub engine: String,
+    /// Fewest and most summarized samples of total over the variants that have any.
+    pub samples_per_variant: Option<(u64, u64)>,
+}
+
+impl Context {
+    /// The context of `record`.
+    pub fn of(record: &RunRecord, variants: &[VariantAnalysis]) -> Self {
+        let counts = variants
+            .iter()
+            .filter_map(|v| v.phase(Phase::Total).map(|s| s.count));
+        let samples_per_variant = counts.clone().min().zip(counts.max());
+        Context {
+            link: link_line(record),
+            engine: engine_line(record),
+            samples_per_variant,
+        }
+    }
+}
+
+/// The bandwidth and latency line, e.g. `100.0 MB/s · 2.0 ms latency`.
+fn link_line(record: &RunRecord) -> String {
+    let bandwidth = record
+        .network
+        .bandwidth
+        .clone()
+        .unwrap_or_else(|| "unlimited bandwidth".to_string());
+    let latency = format_duration(Duration::from_micros(record.network.latency_us));
+    format!("{bandwidth} · {latency} latency")
+}
+
+/// The engine line, e.g. `docker 20.10.24 (overlay2, fresh node)`.
+fn engine_line(record: &RunRecord) -> String {
+    let e = &record.engine;
+    let mut out = e.driver.clone();
+    if let Some(v) = &e.version {
+        let _ = write!(out, " {v}");
+    }
+    let mut detail = Vec::new();
+    if let Some(s) = &e.storage_driver {
+        detail.push(s.clone());
+    }
+    if !e.node.is_empty() {
+        detail.push(format!("{} node", e.node));
+    }
+    if !detail.is_empty() {
+        let _ = write!(out, " ({})", detail.join(", "));
+    }
+    out
+}
