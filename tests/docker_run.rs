@@ -130,7 +130,7 @@ async fn synthetic_variants_cold_start_through_docker() {
     let run_json: RunRecord =
         serde_json::from_slice(&std::fs::read(outcome.dir.join("run.json")).unwrap()).unwrap();
     assert_eq!(run_json.samples.len(), 4);
-    assert_eq!(run_json.schema_version, 1);
+    assert_eq!(run_json.schema_version, coldbench::results::SCHEMA_VERSION);
     assert!(run_json.summaries["one-layer"]["total"].count == 2);
     assert!(run_json.engine.version.is_some());
     assert!(run_json.scenario.source.contains("two-layers"));
