@@ -24,7 +24,7 @@ pub struct Cli {
 /// What to do.
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Run a scenario: build its images, cold-start each variant, write results/<run>/.
+    /// Run a scenario: build its images, cold-start each variant, write a run directory under results/.
     Run(RunArgs),
     /// The embedded OCI registry on its own.
     #[command(subcommand)]

@@ -1,7 +1,46 @@
 //! coldbench: measure what a container image costs at cold start — pull, create, start and
 //! first request — through an embedded OCI registry whose bandwidth is throttled.
 //!
-//! `main.rs` is thin: [`cli`] parses, [`commands`] calls [`run::run`] and prints.
+//! # The public API
+//!
+//! A program embedding coldbench calls, in the order data flows:
+//!
+//! - [`scenario::Scenario::load`] (or [`scenario::Scenario::parse`]): a scenario file, validated,
+//!   with `file:line:col` errors.
+//! - [`run::run`]: a scenario file end to end, stopping cleanly on Ctrl-C; or
+//!   [`run::run_scenario`] with a loaded scenario, your own [`execute::Interrupt`] and either the
+//!   scenario's nodes or a [`driver::Driver`] of your own ([`run::Nodes::Given`]). Both return a
+//!   [`run::RunOutcome`]: the run directory and its [`results::RunRecord`] (the run.json model).
+//! - [`analysis::analyze`]: every statistic of a record, computed once (percentiles, σ, × floor,
+//!   relative speed, burst milestones, warnings).
+//! - [`report::table::render`], [`report::files::write_report`] (summary.md, charts, report.html)
+//!   and [`report::files::write_exports`] with [`report::ExportTargets`] (check them first with
+//!   [`report::ExportTargets::check`]); [`report::files::load_run`] reads an earlier run.json.
+//! - [`inspect::inspect`] with [`inspect::InspectOptions`]: one image's anatomy.
+//! - [`registry::Registry`]: the embedded, throttled OCI registry on its own.
+//!
+//! Lower down: [`driver::Driver`] is the seam a node driver implements (Docker now; containerd,
+//! kube and a simulator next), [`plan::Plan`] the shuffled steps and replica slots,
+//! [`execute::Execution`] the single and burst strategies over a driver, and
+//! [`execute::RecordBuilder`] the record as samples arrive.
+//!
+//! # Modules, top to bottom
+//!
+//! ```text
+//! cli, commands            the binary's edge: clap → option types; errors and exit codes
+//! run                      registry → prepare → driver::setup → execute → results → clean-up
+//! prepare, inspect, image  every variant's image into the store (ImageEngine builds), anatomy
+//! plan, execute            steps × replica slots; single | burst over dyn Driver → RecordBuilder
+//! driver                   Driver trait; docker/ (bollard: engines, fresh dockerd daemons)
+//! registry, throttle       embedded OCI registry; token-bucket links
+//! measure                  first-request probe, µs helper
+//! analysis                 statistics of a RunRecord (one percentile definition)
+//! report                   table, summary.md, charts, report.html, exporters
+//! results                  the run.json model (plain data) and its writers
+//! scenario, units, digest  input types and values
+//! ```
+//! `results`, `analysis` and `report` import nothing from `driver`, `registry`, `run` or `cli`.
+//! `main.rs` is thin: [`cli`] parses, [`commands`] calls the library and prints.
 
 pub mod analysis;
 pub mod cli;

@@ -158,3 +158,30 @@ fn inspect_shows_a_synthetic_variants_anatomy_without_docker() {
             "has no variant \"nope\"; it has: small",
         ));
 }
+
+/// An export target that cannot be written is refused before the run starts: exit 2, the flag and
+/// the path named once, and no run directory made.
+#[test]
+fn a_bad_export_target_fails_before_the_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let scenario = write(dir.path(), "t.toml", GOOD);
+    let results = dir.path().join("results");
+    let missing = dir.path().join("no-such-dir").join("run.json");
+    let out = coldbench()
+        .arg("run")
+        .arg(&scenario)
+        .arg("--results-dir")
+        .arg(&results)
+        .arg("--no-progress")
+        .arg("--export-json")
+        .arg(&missing)
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("--export-json"))
+        .stderr(predicate::str::contains("no-such-dir"))
+        .get_output()
+        .clone();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(stderr.matches("error:").count(), 1, "said once: {stderr}");
+    assert!(!results.exists(), "no run was started");
+}

@@ -2,8 +2,6 @@
 //! schedule; each node pulls once when its first replica is requested, then starts its
 //! replicas. Measures each replica and the burst's capacity over time.
 
-use std::sync::Arc;
-
 use futures_util::future::join_all;
 use tokio::sync::watch;
 use tokio::time::Instant;
@@ -45,7 +43,17 @@ pub async fn burst(
     let ports = reserve_ports(ex.plan.slots.len());
     let started_at = now_utc();
     let t0 = Instant::now();
-    let per_node = (0..nodes).map(|node| node_burst(ex, variant, index, node, &ports, t0));
+    let node_bursts: Vec<NodeBurst> = (0..nodes)
+        .map(|node| NodeBurst {
+            ex,
+            variant,
+            index,
+            node,
+            t0,
+            pull: variant.pull_spec(ex.registry(node)),
+        })
+        .collect();
+    let per_node = node_bursts.iter().map(|n| n.run(&ports));
     let mut measured: Vec<Measured> = join_all(per_node).await.into_iter().flatten().collect();
     measured.sort_by_key(|m| m.slot.replica);
     for node in 0..nodes {
@@ -107,116 +115,113 @@ fn reserve_ports(n: usize) -> Vec<std::io::Result<u16>> {
         .collect()
 }
 
-/// Node `node`'s share of the burst: one pull at its first replica's request, then its replicas.
-async fn node_burst(
-    ex: &Execution<'_>,
-    variant: &VariantJob,
+/// One node's share of a burst.
+struct NodeBurst<'a> {
+    ex: &'a Execution<'a>,
+    variant: &'a VariantJob,
+    /// The burst's index in the run (names containers).
     index: usize,
     node: usize,
-    ports: &[std::io::Result<u16>],
+    /// Burst start.
     t0: Instant,
-) -> Vec<Measured> {
-    let slots: Vec<Slot> = ex
-        .plan
-        .slots
-        .iter()
-        .filter(|s| s.node == node)
-        .copied()
-        .collect();
-    let Some(first_offset) = slots.iter().map(|s| s.offset).min() else {
-        return Vec::new();
-    };
-    let pull = Arc::new(variant.pull_spec(ex.registry(node)));
-    let (pulled_tx, pulled_rx) = watch::channel::<Pulled>(None);
-    let pulling = {
-        let pull = pull.clone();
-        async move {
-            tokio::time::sleep_until(t0 + first_offset).await;
-            let result = ex.driver.pull(node, &pull).await.map(|_| Instant::now());
-            let _ = pulled_tx.send(Some(result));
-        }
-    };
-    let replicas = slots.iter().map(|&slot| {
-        let container = ContainerSpec {
-            name: format!("coldbench-{}-{index}-{}", ex.run_id, slot.replica),
-            run_id: ex.run_id.to_string(),
-            variant: variant.name.clone(),
-            image: pull.reference.clone(),
-            port: 0,
-            env: variant.env.clone(),
-            ready: variant.ready.clone(),
-        };
-        let port = match ports.get(slot.replica) {
-            Some(Ok(p)) => Ok(*p),
-            Some(Err(e)) => Err(std::io::Error::new(e.kind(), e.to_string())),
-            None => Err(std::io::Error::other("no port reserved")),
-        };
-        replica(
-            ex,
-            node,
-            slot,
-            container,
-            port,
-            pulled_rx.clone(),
-            &pull,
-            t0,
-        )
-    });
-    let (_, measured) = tokio::join!(pulling, join_all(replicas));
-    measured
+    /// The image from this node's registry port.
+    pull: PullSpec,
 }
 
-/// One replica: waits for its request time and its node's pull, then starts.
-#[allow(clippy::too_many_arguments)]
-async fn replica(
-    ex: &Execution<'_>,
-    node: usize,
-    slot: Slot,
-    container: ContainerSpec,
-    port: std::io::Result<u16>,
-    mut pulled_rx: watch::Receiver<Pulled>,
-    pull: &PullSpec,
-    t0: Instant,
-) -> Measured {
-    let requested = t0 + slot.offset;
-    tokio::time::sleep_until(requested).await;
-    let pulled = loop {
-        if let Some(result) = pulled_rx.borrow_and_update().clone() {
-            break result;
-        }
-        if pulled_rx.changed().await.is_err() {
-            break Err("pull task ended".to_string());
-        }
-    };
-    let mut phases = PhaseTimes::default();
-    let (outcome, ready_at) = match pulled {
-        Err(message) => {
-            let phase = Phase::Pull;
-            let message = format!("pull {}: {message}", pull.reference);
-            (Outcome::Failed { phase, message }, None)
-        }
-        Ok(pulled_at) => {
-            phases.pull_us = Some(micros(pulled_at.saturating_duration_since(requested)));
-            let r: Replica = match port {
-                Ok(port) => {
-                    let container = ContainerSpec { port, ..container };
-                    start_replica(ex.driver, node, &container).await
-                }
-                Err(e) => no_port(&e),
+impl NodeBurst<'_> {
+    /// One pull at the node's first replica's request, then its replicas.
+    async fn run(&self, ports: &[std::io::Result<u16>]) -> Vec<Measured> {
+        let slots: Vec<Slot> = self
+            .ex
+            .plan
+            .slots
+            .iter()
+            .filter(|s| s.node == self.node)
+            .copied()
+            .collect();
+        let Some(first_offset) = slots.iter().map(|s| s.offset).min() else {
+            return Vec::new();
+        };
+        let (pulled_tx, pulled_rx) = watch::channel::<Pulled>(None);
+        let pulling = async move {
+            tokio::time::sleep_until(self.t0 + first_offset).await;
+            let result = self.ex.driver.pull(self.node, &self.pull).await;
+            let _ = pulled_tx.send(Some(result.map(|_| Instant::now())));
+        };
+        let replicas = slots.iter().map(|&slot| {
+            let port = match ports.get(slot.replica) {
+                Some(Ok(p)) => Ok(*p),
+                Some(Err(e)) => Err(std::io::Error::new(e.kind(), e.to_string())),
+                None => Err(std::io::Error::other("no port reserved")),
             };
-            phases.create_us = r.phases.create_us;
-            phases.start_us = r.phases.start_us;
-            phases.first_request_us = r.phases.first_request_us;
-            phases.total_us = r.ready_at.map(|at| micros(at - requested));
-            (r.outcome, r.ready_at)
+            self.replica(slot, port, pulled_rx.clone())
+        });
+        let (_, measured) = tokio::join!(pulling, join_all(replicas));
+        measured
+    }
+
+    /// One replica: waits for its request time and its node's pull, then starts.
+    async fn replica(
+        &self,
+        slot: Slot,
+        port: std::io::Result<u16>,
+        mut pulled_rx: watch::Receiver<Pulled>,
+    ) -> Measured {
+        let requested = self.t0 + slot.offset;
+        tokio::time::sleep_until(requested).await;
+        let pulled = loop {
+            if let Some(result) = pulled_rx.borrow_and_update().clone() {
+                break result;
+            }
+            if pulled_rx.changed().await.is_err() {
+                break Err("pull task ended".to_string());
+            }
+        };
+        let mut phases = PhaseTimes::default();
+        let (outcome, ready_at) = match pulled {
+            Err(message) => {
+                let phase = Phase::Pull;
+                let message = format!("pull {}: {message}", self.pull.reference);
+                (Outcome::Failed { phase, message }, None)
+            }
+            Ok(pulled_at) => {
+                phases.pull_us = Some(micros(pulled_at.saturating_duration_since(requested)));
+                let r: Replica = match port {
+                    Ok(port) => {
+                        let container = self.container(slot, port);
+                        start_replica(self.ex.driver, self.node, &container).await
+                    }
+                    Err(e) => no_port(&e),
+                };
+                phases.create_us = r.phases.create_us;
+                phases.start_us = r.phases.start_us;
+                phases.first_request_us = r.phases.first_request_us;
+                phases.total_us = r.ready_at.map(|at| micros(at - requested));
+                (r.outcome, r.ready_at)
+            }
+        };
+        Measured {
+            slot,
+            phases,
+            outcome,
+            ready_at,
+            finished_at: Instant::now(),
         }
-    };
-    Measured {
-        slot,
-        phases,
-        outcome,
-        ready_at,
-        finished_at: Instant::now(),
+    }
+
+    fn container(&self, slot: Slot, port: u16) -> ContainerSpec {
+        ContainerSpec {
+            name: format!(
+                "coldbench-{}-{}-{}",
+                self.ex.run_id, self.index, slot.replica
+            ),
+            run_id: self.ex.run_id.to_string(),
+            variant: self.variant.name.clone(),
+            image: self.pull.reference.clone(),
+            port,
+            env: self.variant.env.clone(),
+            ready: self.variant.ready.clone(),
+        }
     }
 }
 
