@@ -3,7 +3,7 @@
 use std::path::{Path, PathBuf};
 
 use crate::image::local::DEFAULT_COMPRESSION_LEVEL;
-use crate::image::{anatomy, ImageEngine};
+use crate::image::ImageEngine;
 use crate::prepare::{prepare_source, Source};
 use crate::registry::Store;
 use crate::scenario::Scenario;
@@ -95,7 +95,7 @@ pub async fn inspect(args: &InspectOptions) -> Result<String, BoxError> {
         "{}  ({}; manifest {})\n",
         args.target, prepared.source, prepared.image.digest
     );
-    out.push_str(&anatomy::render(&anatomy));
+    out.push_str(&crate::report::anatomy::render(&anatomy));
     Ok(out)
 }
 

@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use crate::measure::Recorder;
+use crate::analysis::Recorder;
 use crate::results::writers::{write_csv, write_json, SamplesLog, WriteError};
 use crate::results::{
     now_utc, BurstRecord, EngineContext, HostContext, NetworkContext, Phase, RunRecord, Sample,

@@ -12,9 +12,7 @@ pub mod upstream;
 pub use crate::results::{LayerInfo, StoredImage};
 pub use engine::ImageEngine;
 
-/// Repository namespace of every image the harness puts in its registry; eviction only ever
-/// touches refs under it.
-pub const REPO_PREFIX: &str = "coldbench";
+pub use crate::registry::REPO_PREFIX;
 
 /// The static `coldbench-hello` binary embedded at build time (empty when it could not be built).
 pub static HELLO_BINARY: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/coldbench-hello"));

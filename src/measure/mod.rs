@@ -3,9 +3,6 @@
 
 pub mod probe;
 
-/// Moved to [`crate::analysis::histograms`]; re-exported while callers move.
-pub use crate::analysis::histograms::Recorder;
-
 /// Microseconds in a duration, saturating.
 pub fn micros(d: std::time::Duration) -> u64 {
     u64::try_from(d.as_micros()).unwrap_or(u64::MAX)

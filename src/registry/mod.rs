@@ -35,6 +35,10 @@ pub use store::{BlobWriter, Digest, ManifestInfo, Reference, Store, StoreError};
 
 use serve::{Counters, Lane, Shared};
 
+/// Repository namespace of every image the harness puts in its registry; eviction only ever
+/// touches refs under it.
+pub const REPO_PREFIX: &str = "coldbench";
+
 /// How to start a registry.
 #[derive(Debug, Clone)]
 pub struct RegistryConfig {

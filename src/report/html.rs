@@ -6,8 +6,8 @@ use std::fmt::Write as _;
 use std::time::Duration;
 
 use crate::analysis::Analysis;
-use crate::image::anatomy::Anatomy;
 use crate::report::export::markdown::{self, SummaryTable};
+use crate::results::Anatomy;
 use crate::results::{Outcome, Sample};
 use crate::results::{RunRecord, VariantRecord};
 use crate::units::{format_bytes, format_duration};

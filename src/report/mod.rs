@@ -2,6 +2,7 @@
 //! report.html, written from run.json alone; and the `--export-*` exporters. Every number
 //! comes from [`crate::analysis`]: nothing here computes a statistic.
 
+pub mod anatomy;
 pub mod charts;
 pub mod export;
 pub mod files;

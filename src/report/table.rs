@@ -104,7 +104,7 @@ fn heading(out: &mut String, record: &RunRecord, v: &VariantRecord, a: &VariantA
             out,
             " · {} uncompressed · {}",
             format_bytes(an.uncompressed_size),
-            crate::image::anatomy::flags(an)
+            crate::report::anatomy::flags(an)
         );
     }
     out.push('\n');

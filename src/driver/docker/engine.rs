@@ -14,9 +14,9 @@ use bollard::Docker;
 use futures_util::StreamExt;
 
 use crate::driver::{ContainerSpec, DriverError, PullSpec, RUN_LABEL};
-use crate::image::REPO_PREFIX;
 use crate::measure::micros;
 use crate::measure::probe::{wait_ready_async, ProbeSpec};
+use crate::registry::REPO_PREFIX;
 use crate::results::{EngineContext, LayerTiming};
 
 /// Connects to `host` (or `$DOCKER_HOST`, or the local socket), negotiates the API version and

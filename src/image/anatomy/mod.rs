@@ -8,12 +8,10 @@ use crate::registry::{Reference, Store};
 mod docs;
 mod fs;
 mod layer;
-mod render;
 #[cfg(test)]
 mod tests;
 
 pub use crate::results::{Anatomy, FileEntry, LayerAnatomy};
-pub use render::{flags, render};
 
 /// Shells looked for in the final filesystem.
 pub const SHELLS: [&str; 7] = [

@@ -9,6 +9,7 @@ use serde_json::json;
 use super::*;
 use crate::image::oci::{self, Descriptor, Manifest};
 use crate::registry::Store;
+use crate::report::anatomy::{flags, render};
 
 /// One tar entry of a test layer (paths relative, as image tars have them).
 #[derive(Clone)]
@@ -429,14 +430,14 @@ fn paths_are_normalized_and_instructions_shortened() {
     assert_eq!(fs::normalize("usr//lib/./x").as_deref(), Some("/usr/lib/x"));
     assert_eq!(fs::normalize("./"), None);
     assert_eq!(
-        render::short_instruction("/bin/sh -c #(nop)  CMD [\"sh\"]"),
+        crate::report::anatomy::short_instruction("/bin/sh -c #(nop)  CMD [\"sh\"]"),
         "CMD [\"sh\"]"
     );
     assert_eq!(
-        render::short_instruction("/bin/sh -c apt-get  update"),
+        crate::report::anatomy::short_instruction("/bin/sh -c apt-get  update"),
         "RUN apt-get update"
     );
-    let long = render::short_instruction(&"x".repeat(200));
+    let long = crate::report::anatomy::short_instruction(&"x".repeat(200));
     assert_eq!(long.chars().count(), 70);
     assert!(long.ends_with('…'));
 }

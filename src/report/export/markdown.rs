@@ -213,7 +213,7 @@ fn images_table(pairs: &[(&VariantRecord, &VariantAnalysis)]) -> SummaryTable {
         let anatomy = v
             .anatomy
             .as_ref()
-            .map_or_else(|| "not analyzed".to_string(), crate::image::anatomy::flags);
+            .map_or_else(|| "not analyzed".to_string(), crate::report::anatomy::flags);
         images.rows.push(vec![
             v.name.clone(),
             format_bytes(v.image.compressed_size),

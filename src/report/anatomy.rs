@@ -2,7 +2,7 @@
 
 use std::fmt::Write as _;
 
-use super::Anatomy;
+use crate::results::Anatomy;
 use crate::units::format_bytes;
 
 /// Longest `created_by` shown, in characters.
@@ -142,7 +142,7 @@ fn command_line(args: &[String]) -> String {
 
 /// A history `created_by` made readable: Docker's shell prefixes dropped, whitespace collapsed,
 /// cut to [`CREATED_BY_WIDTH`] characters.
-pub(super) fn short_instruction(created_by: &str) -> String {
+pub(crate) fn short_instruction(created_by: &str) -> String {
     let collapsed = created_by.split_whitespace().collect::<Vec<_>>().join(" ");
     let text = if let Some(rest) = collapsed.strip_prefix("/bin/sh -c #(nop) ") {
         rest.trim().to_string()
