@@ -33,16 +33,18 @@ impl Interrupt {
             let mut term = signal(SignalKind::terminate())?;
             tokio::spawn(async move {
                 tokio::select! {
-                    _ = int.recv() => {}
-                    _ = term.recv() => {}
+                    _ = int.recv() => trigger.trigger(),
+                    _ = term.recv() => trigger.trigger(),
+                    // Every Interrupt is gone: stop listening.
+                    _ = trigger.tx.closed() => {}
                 }
-                trigger.trigger();
             });
         }
         #[cfg(not(unix))]
         tokio::spawn(async move {
-            if tokio::signal::ctrl_c().await.is_ok() {
-                trigger.trigger();
+            tokio::select! {
+                r = tokio::signal::ctrl_c() => if r.is_ok() { trigger.trigger() },
+                _ = trigger.tx.closed() => {}
             }
         });
         Ok(interrupt)
@@ -64,5 +66,32 @@ impl Interrupt {
     /// True once interrupted.
     pub fn fired(&self) -> bool {
         *self.rx.borrow()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    #[tokio::test(start_paused = true)]
+    async fn every_clone_hears_the_trigger_once_fired() {
+        let (trigger, mut interrupt) = Interrupt::manual();
+        let mut other = interrupt.clone();
+        let quiet = tokio::time::timeout(Duration::from_secs(1), interrupt.recv()).await;
+        assert!(quiet.is_err(), "nothing fired yet");
+        trigger.trigger();
+        interrupt.recv().await;
+        other.recv().await;
+        assert!(interrupt.fired() && other.fired());
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_dropped_trigger_never_fires() {
+        let (trigger, mut interrupt) = Interrupt::manual();
+        drop(trigger);
+        let waited = tokio::time::timeout(Duration::from_secs(5), interrupt.recv()).await;
+        assert!(waited.is_err());
+        assert!(!interrupt.fired());
     }
 }
