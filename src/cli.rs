@@ -165,6 +165,7 @@ impl ServeArgs {
             listen: self.listen,
             bandwidth: self.bandwidth,
             latency: self.latency.map(|l| l.0).unwrap_or_default(),
+            uploads: Default::default(),
         }
     }
 }

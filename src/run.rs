@@ -202,6 +202,7 @@ async fn start_registry(scenario: &Scenario, store_dir: PathBuf) -> Result<Regis
         listen: SocketAddr::from((Ipv4Addr::LOCALHOST, 0)),
         bandwidth: settings.bandwidth,
         latency: settings.latency.map_or(Duration::ZERO, |l| l.0),
+        uploads: Default::default(),
     })
     .await?)
 }

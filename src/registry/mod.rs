@@ -50,6 +50,53 @@ pub struct RegistryConfig {
     pub bandwidth: Option<Rate>,
     /// Delay before each response head (time to first byte).
     pub latency: Duration,
+    /// Bounds on blob uploads; `UploadLimits::default()` for the documented defaults.
+    pub uploads: UploadLimits,
+}
+
+impl RegistryConfig {
+    /// A registry on `listen` over `store_dir`: unlimited bandwidth, no latency, default limits.
+    pub fn new(store_dir: PathBuf, listen: SocketAddr) -> RegistryConfig {
+        RegistryConfig {
+            store_dir,
+            listen,
+            bandwidth: None,
+            latency: Duration::ZERO,
+            uploads: UploadLimits::default(),
+        }
+    }
+}
+
+/// Upload sessions open at once by default; one more `POST` answers 429 `TOOMANYREQUESTS`.
+pub const MAX_UPLOAD_SESSIONS: usize = 256;
+/// By default, an upload session with no request for this long is dropped with its partial blob.
+pub const UPLOAD_IDLE_EXPIRY: Duration = Duration::from_secs(60);
+/// By default, a request body must bring [`UPLOAD_BODY_MIN_BYTES`] (or end) within this time,
+/// again and again, or the request fails with 408.
+pub const UPLOAD_BODY_TIMEOUT: Duration = Duration::from_secs(30);
+/// Bytes a request body must bring within each body timeout (a trickle slower than this fails).
+pub const UPLOAD_BODY_MIN_BYTES: u64 = 4096;
+
+/// Bounds on blob uploads, so hostile or broken clients cannot exhaust descriptors, memory or
+/// disk, nor hold an upload forever.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct UploadLimits {
+    /// Upload sessions open at once (default [`MAX_UPLOAD_SESSIONS`]).
+    pub max_sessions: usize,
+    /// Idle time after which a session expires (default [`UPLOAD_IDLE_EXPIRY`]).
+    pub idle_expiry: Duration,
+    /// Request body timeout (default [`UPLOAD_BODY_TIMEOUT`]).
+    pub body_timeout: Duration,
+}
+
+impl Default for UploadLimits {
+    fn default() -> Self {
+        UploadLimits {
+            max_sessions: MAX_UPLOAD_SESSIONS,
+            idle_expiry: UPLOAD_IDLE_EXPIRY,
+            body_timeout: UPLOAD_BODY_TIMEOUT,
+        }
+    }
 }
 
 /// Bytes the registry has sent in response bodies since it started (monotonic counters).
@@ -81,6 +128,8 @@ pub struct Registry {
     egress: Option<Arc<Link>>,
     stop: watch::Sender<bool>,
     task: Option<JoinHandle<()>>,
+    /// Drops idle upload sessions until shutdown.
+    sweeper: Option<JoinHandle<()>>,
     nodes: Vec<NodeLane>,
 }
 
@@ -104,7 +153,7 @@ impl Registry {
         let egress = config.bandwidth.map(|rate| Arc::new(Link::new(rate)));
         let shared = Arc::new(Shared {
             store,
-            uploads: Default::default(),
+            uploads: uploads::Uploads::new(config.uploads),
             latency: config.latency,
         });
         let counters = Arc::new(Counters::default());
@@ -113,6 +162,7 @@ impl Registry {
             counters: counters.clone(),
         };
         let (stop, stopped) = watch::channel(false);
+        let sweeper = tokio::spawn(uploads::sweep_until(shared.clone(), stopped.clone()));
         let task = tokio::spawn(serve::serve_listener(
             listener,
             lane,
@@ -127,6 +177,7 @@ impl Registry {
             egress,
             stop,
             task: Some(task),
+            sweeper: Some(sweeper),
             nodes: Vec::new(),
         })
     }
@@ -225,6 +276,7 @@ impl Registry {
         self.task
             .take()
             .into_iter()
+            .chain(self.sweeper.take())
             .chain(self.nodes.iter_mut().filter_map(|n| n.task.take()))
             .collect()
     }

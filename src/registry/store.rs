@@ -12,7 +12,7 @@ use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
 
 use sha2::{Digest as _, Sha256};
-use tempfile::NamedTempFile;
+use tempfile::{NamedTempFile, TempPath};
 
 use super::names::{valid_repository, valid_tag};
 pub use crate::digest::Digest;
@@ -22,6 +22,9 @@ impl From<crate::digest::InvalidDigest> for StoreError {
         StoreError::InvalidDigest(e.0)
     }
 }
+
+/// Write buffer of a [`BlobWriter`] (freed when it is parked).
+const BLOB_BUFFER: usize = 256 * 1024;
 
 /// Store errors.
 #[derive(Debug, thiserror::Error)]
@@ -124,7 +127,7 @@ impl Store {
         let file = NamedTempFile::new_in(&tmp)
             .map_err(io_err(format!("create a file in {}", tmp.display())))?;
         Ok(BlobWriter {
-            file: BufWriter::with_capacity(256 * 1024, file),
+            file: BufWriter::with_capacity(BLOB_BUFFER, file),
             hasher: Sha256::new(),
             size: 0,
             blobs: self.dir.join("blobs/sha256"),
@@ -390,6 +393,35 @@ impl BlobWriter {
         self.finish(Some(expected))
     }
 
+    /// Flushes and closes the file: the partial blob stays on disk (no descriptor held, no
+    /// buffer in memory) until [`ParkedBlob::resume`] or until the `ParkedBlob` is dropped.
+    pub fn park(self) -> Result<ParkedBlob, StoreError> {
+        let file = self
+            .file
+            .into_inner()
+            .map_err(|e| io_err("flush blob")(e.into_error()))?;
+        Ok(ParkedBlob {
+            path: file.into_temp_path(),
+            hasher: self.hasher,
+            size: self.size,
+            blobs: self.blobs,
+        })
+    }
+
+    /// Drops everything written after `mark` was taken, then parks the blob.
+    pub fn rewind(self, mark: Mark) -> Result<ParkedBlob, StoreError> {
+        let (file, _unwritten) = self.file.into_parts();
+        file.as_file()
+            .set_len(mark.size)
+            .map_err(io_err("truncate blob"))?;
+        Ok(ParkedBlob {
+            path: file.into_temp_path(),
+            hasher: mark.hasher,
+            size: mark.size,
+            blobs: self.blobs,
+        })
+    }
+
     fn finish(self, expected: Option<&Digest>) -> Result<(Digest, u64), StoreError> {
         let digest = Digest::from_sha256(self.hasher.finalize().into());
         if let Some(expected) = expected {
@@ -408,6 +440,52 @@ impl BlobWriter {
         file.persist(&dest)
             .map_err(|e| io_err(format!("store {}", dest.display()))(e.error))?;
         Ok((digest, self.size))
+    }
+}
+
+/// A partial blob between two writes: on disk with its hash state, its file closed; dropped, it
+/// is removed from the store's tmp directory.
+#[derive(Debug)]
+pub struct ParkedBlob {
+    path: TempPath,
+    hasher: Sha256,
+    size: u64,
+    blobs: PathBuf,
+}
+
+/// Where a partial blob was, for [`BlobWriter::rewind`].
+#[derive(Debug, Clone)]
+pub struct Mark {
+    hasher: Sha256,
+    size: u64,
+}
+
+impl ParkedBlob {
+    /// Bytes written so far.
+    pub fn size(&self) -> u64 {
+        self.size
+    }
+
+    /// Where it is now, to rewind to after a failed write.
+    pub fn mark(&self) -> Mark {
+        Mark {
+            hasher: self.hasher.clone(),
+            size: self.size,
+        }
+    }
+
+    /// Reopens the file to write more; on failure the partial blob is gone.
+    pub fn resume(self) -> Result<BlobWriter, StoreError> {
+        let file = fs::OpenOptions::new()
+            .append(true)
+            .open(&self.path)
+            .map_err(io_err(format!("reopen {}", self.path.display())))?;
+        Ok(BlobWriter {
+            file: BufWriter::with_capacity(BLOB_BUFFER, NamedTempFile::from_parts(file, self.path)),
+            hasher: self.hasher,
+            size: self.size,
+            blobs: self.blobs,
+        })
     }
 }
 
@@ -501,5 +579,27 @@ mod tests {
         assert!(matches!(err, StoreError::InvalidTag(_)), "{err}");
         assert!(!dir.path().parent().unwrap().join("x").exists());
         assert_eq!(blob_files(&store), 0);
+    }
+
+    #[test]
+    fn a_parked_blob_resumes_rewinds_and_goes_when_dropped() {
+        let (_dir, store) = store();
+        let tmp_files = || fs::read_dir(store.dir().join("tmp")).unwrap().count();
+        let mut w = store.blob_writer().unwrap();
+        w.write_all(b"hel").unwrap();
+        let parked = w.park().unwrap();
+        assert_eq!(parked.size(), 3);
+        let mark = parked.mark();
+        let mut w = parked.resume().unwrap();
+        w.write_all(b"XYZ").unwrap();
+        let mut w = w.rewind(mark).unwrap().resume().unwrap();
+        w.write_all(b"lo").unwrap();
+        assert_eq!(w.commit().unwrap(), (Digest::of(b"hello"), 5));
+        let mut w = store.blob_writer().unwrap();
+        w.write_all(b"abandoned").unwrap();
+        let parked = w.park().unwrap();
+        assert_eq!(tmp_files(), 1);
+        drop(parked);
+        assert_eq!(tmp_files(), 0);
     }
 }

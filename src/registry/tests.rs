@@ -8,12 +8,15 @@ use super::test_client::{request, Resp};
 use super::*;
 
 async fn start(latency: Duration) -> (tempfile::TempDir, Registry) {
+    start_with(latency, UploadLimits::default()).await
+}
+
+async fn start_with(latency: Duration, uploads: UploadLimits) -> (tempfile::TempDir, Registry) {
     let dir = tempfile::tempdir().unwrap();
     let registry = Registry::start(RegistryConfig {
-        store_dir: dir.path().join("store"),
-        listen: "127.0.0.1:0".parse().unwrap(),
-        bandwidth: None,
         latency,
+        uploads,
+        ..RegistryConfig::new(dir.path().join("store"), "127.0.0.1:0".parse().unwrap())
     })
     .await
     .unwrap();
@@ -463,4 +466,252 @@ async fn shutdown_stops_accepting() {
 fn a_registry_can_be_shared_across_tasks() {
     fn send_sync<T: Send + Sync>() {}
     send_sync::<Registry>();
+}
+
+// Hostile-input bounds on uploads (issue 9).
+
+/// Descriptors this process has open.
+fn open_fds() -> usize {
+    std::fs::read_dir("/proc/self/fd").map_or(0, |d| d.count())
+}
+
+/// Bytes in the store's tmp directory (partial blobs on disk).
+fn tmp_bytes(dir: &tempfile::TempDir) -> u64 {
+    std::fs::read_dir(dir.path().join("store/tmp"))
+        .unwrap()
+        .filter_map(|e| e.ok()?.metadata().ok())
+        .map(|m| m.len())
+        .sum()
+}
+
+/// Sends raw request bytes, then reads the whole response.
+async fn raw(addr: std::net::SocketAddr, bytes: &[u8]) -> Resp {
+    let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+    stream.write_all(bytes).await.unwrap();
+    let mut answer = Vec::new();
+    stream.read_to_end(&mut answer).await.unwrap();
+    super::test_client::parse(&answer)
+}
+
+/// Starts an upload in `repo` and PATCHes `data` into it; returns its location.
+async fn upload_with(addr: std::net::SocketAddr, repo: &str, data: &[u8]) -> String {
+    let start = request(
+        addr,
+        "POST",
+        &format!("/v2/{repo}/blobs/uploads/"),
+        &[],
+        b"",
+    )
+    .await;
+    assert_eq!(start.status, 202);
+    let location = start.header("location").unwrap().to_string();
+    let range = format!("0-{}", data.len() - 1);
+    let resp = request(addr, "PATCH", &location, &[("Content-Range", &range)], data).await;
+    assert_eq!(resp.status, 202);
+    location
+}
+
+fn limits(max_sessions: usize, idle_expiry_ms: u64, body_timeout_ms: u64) -> UploadLimits {
+    UploadLimits {
+        max_sessions,
+        idle_expiry: Duration::from_millis(idle_expiry_ms),
+        body_timeout: Duration::from_millis(body_timeout_ms),
+    }
+}
+
+#[tokio::test]
+async fn abandoned_uploads_keep_descriptors_bounded() {
+    // A cap above the count, so every session stays live: descriptors must not follow sessions.
+    let (_dir, reg) = start_with(Duration::ZERO, limits(2000, 60_000, 30_000)).await;
+    let addr = reg.addr();
+    let digest = reg.store().put_blob(b"still served").unwrap();
+    let before = open_fds();
+    let load = async {
+        for i in 0..1000u32 {
+            upload_with(addr, "load", format!("chunk {i}").as_bytes()).await;
+        }
+    };
+    tokio::time::timeout(Duration::from_secs(120), load)
+        .await
+        .expect("1,000 uploads within 120 s");
+    let after = open_fds();
+    assert!(
+        after < before + 100,
+        "{before} descriptors before, {after} after"
+    );
+    let resp = get(&reg, &format!("/v2/load/blobs/{digest}")).await;
+    assert_eq!(
+        (resp.status, resp.body.as_slice()),
+        (200, &b"still served"[..])
+    );
+    reg.shutdown().await;
+}
+
+#[tokio::test]
+async fn upload_sessions_beyond_the_cap_answer_429() {
+    let (_dir, reg) = start_with(Duration::ZERO, limits(4, 60_000, 30_000)).await;
+    let addr = reg.addr();
+    let mut locations = Vec::new();
+    for _ in 0..4 {
+        locations.push(upload_with(addr, "cap", b"x").await);
+    }
+    let resp = request(addr, "POST", "/v2/cap/blobs/uploads/", &[], b"").await;
+    assert_eq!(
+        (resp.status, resp.error_code()),
+        (429, "TOOMANYREQUESTS".into())
+    );
+    // A monolithic upload needs no session.
+    let digest = Digest::of(b"mono");
+    let path = format!("/v2/cap/blobs/uploads/?digest={digest}");
+    assert_eq!(request(addr, "POST", &path, &[], b"mono").await.status, 201);
+    let resp = request(addr, "DELETE", &locations[0], &[], b"").await;
+    assert_eq!(resp.status, 204);
+    let resp = request(addr, "POST", "/v2/cap/blobs/uploads/", &[], b"").await;
+    assert_eq!(resp.status, 202);
+    reg.shutdown().await;
+}
+
+#[tokio::test]
+async fn patched_data_is_on_disk_between_requests() {
+    let (dir, reg) = start(Duration::ZERO).await;
+    let data = vec![7u8; 250_000];
+    upload_with(reg.addr(), "disk", &data).await;
+    assert_eq!(tmp_bytes(&dir), 250_000, "the chunk stayed in memory");
+    reg.shutdown().await;
+}
+
+#[tokio::test]
+async fn idle_uploads_expire_with_their_partial_blob() {
+    let (dir, reg) = start_with(Duration::ZERO, limits(256, 300, 30_000)).await;
+    let addr = reg.addr();
+    let idle = upload_with(addr, "exp", b"abandoned").await;
+    let busy = upload_with(addr, "exp", b"kept").await;
+    // Requests on `busy` keep it alive well past the expiry.
+    for _ in 0..8 {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        let resp = request(addr, "GET", &busy, &[], b"").await;
+        assert_eq!((resp.status, resp.header("range")), (204, Some("0-3")));
+    }
+    // The sweep removed `idle`'s partial blob without any request on it.
+    assert_eq!(tmp_bytes(&dir), 4);
+    let resp = request(addr, "GET", &idle, &[], b"").await;
+    assert_eq!(
+        (resp.status, resp.error_code()),
+        (404, "BLOB_UPLOAD_UNKNOWN".into())
+    );
+    let resp = request(addr, "PATCH", &idle, &[], b"more").await;
+    assert_eq!(resp.error_code(), "BLOB_UPLOAD_UNKNOWN");
+    tokio::time::sleep(Duration::from_millis(1000)).await;
+    assert!(reg.shared.uploads.is_empty());
+    assert_eq!(files_in(&dir.path().join("store/tmp")), 0);
+    reg.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_trickling_body_times_out_and_the_upload_stays_usable() {
+    let (_dir, reg) = start_with(Duration::ZERO, limits(256, 60_000, 300)).await;
+    let addr = reg.addr();
+    let location = upload_with(addr, "slow", b"hello").await;
+    let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let head = format!(
+        "PATCH {location} HTTP/1.1\r\nHost: x\r\nContent-Range: 5-1004\r\n\
+         Content-Length: 1000\r\nConnection: close\r\n\r\n"
+    );
+    stream.write_all(head.as_bytes()).await.unwrap();
+    let (mut reader, mut writer) = stream.into_split();
+    let trickle = tokio::spawn(async move {
+        for _ in 0..100 {
+            if writer.write_all(b"z").await.is_err() {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    });
+    tokio::time::sleep(Duration::from_millis(120)).await;
+    // Status and PUT answer at once while the trickle holds the upload.
+    let quick = Duration::from_secs(2);
+    let status = tokio::time::timeout(quick, request(addr, "GET", &location, &[], b"")).await;
+    let status = status.expect("status answers while a PATCH is running");
+    assert_eq!((status.status, status.header("range")), (204, Some("0-4")));
+    let put_path = format!("{location}?digest={}", Digest::of(b"hello"));
+    let put = tokio::time::timeout(quick, request(addr, "PUT", &put_path, &[], b"")).await;
+    assert_eq!(
+        put.expect("PUT answers while a PATCH is running").status,
+        416
+    );
+    // The trickle fails within a few body timeouts.
+    let mut answer = Vec::new();
+    let read = tokio::time::timeout(Duration::from_secs(3), reader.read_to_end(&mut answer)).await;
+    assert!(read.is_ok(), "the trickling PATCH was not cut off");
+    assert_eq!(super::test_client::parse(&answer).status, 408);
+    trickle.abort();
+    // The upload is where it was before the failed PATCH, and can be finished.
+    let resp = request(addr, "GET", &location, &[], b"").await;
+    assert_eq!((resp.status, resp.header("range")), (204, Some("0-4")));
+    let digest = Digest::of(b"hello world");
+    let path = format!("{location}?digest={digest}");
+    let resp = request(addr, "PUT", &path, &[("Content-Range", "5-10")], b" world").await;
+    assert_eq!(resp.status, 201);
+    reg.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_put_whose_content_range_does_not_follow_keeps_the_upload() {
+    let (_dir, reg) = start(Duration::ZERO).await;
+    let addr = reg.addr();
+    let location = upload_with(addr, "put", b"hello").await;
+    let digest = Digest::of(b"hello world");
+    let path = format!("{location}?digest={digest}");
+    let resp = request(addr, "PUT", &path, &[("Content-Range", "3-8")], b" world").await;
+    assert_eq!(
+        (resp.status, resp.error_code()),
+        (416, "RANGE_INVALID".into())
+    );
+    let resp = request(addr, "GET", &location, &[], b"").await;
+    assert_eq!((resp.status, resp.header("range")), (204, Some("0-4")));
+    let resp = request(addr, "PUT", &path, &[("Content-Range", "5-10")], b" world").await;
+    assert_eq!(resp.status, 201);
+    reg.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_patch_whose_body_length_differs_from_its_range_is_refused() {
+    let (_dir, reg) = start(Duration::ZERO).await;
+    let addr = reg.addr();
+    let location = upload_with(addr, "len", b"hello").await;
+    // Content-Length says 3, the range 5.
+    let resp = request(
+        addr,
+        "PATCH",
+        &location,
+        &[("Content-Range", "5-9")],
+        b"abc",
+    )
+    .await;
+    assert_eq!(
+        (resp.status, resp.error_code()),
+        (416, "RANGE_INVALID".into())
+    );
+    // A chunked body of 2 bytes for the same range.
+    let chunked = format!(
+        "PATCH {location} HTTP/1.1\r\nHost: x\r\nContent-Range: 5-9\r\n\
+         Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n2\r\nab\r\n0\r\n\r\n"
+    );
+    let resp = raw(addr, chunked.as_bytes()).await;
+    assert_eq!(
+        (resp.status, resp.error_code()),
+        (416, "RANGE_INVALID".into())
+    );
+    let resp = request(addr, "GET", &location, &[], b"").await;
+    assert_eq!((resp.status, resp.header("range")), (204, Some("0-4")));
+    let resp = request(
+        addr,
+        "PATCH",
+        &location,
+        &[("Content-Range", "5-9")],
+        b"world",
+    )
+    .await;
+    assert_eq!((resp.status, resp.header("range")), (202, Some("0-9")));
+    reg.shutdown().await;
 }

@@ -1,49 +1,120 @@
-//! Blob uploads: sessions kept between requests, and request bodies streamed to disk.
+//! Blob uploads: sessions kept between requests (bounded in number, expiring when idle, their
+//! partial blobs on disk with no descriptor held), and request bodies streamed to disk under a
+//! read timeout.
 
 use std::collections::HashMap;
 use std::fmt::Display;
 use std::io::Write;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use bytes::{Bytes, BytesMut};
 use http_body_util::BodyExt;
+use hyper::StatusCode;
+use tokio::sync::watch;
 
 use super::errors::ApiError;
-use super::store::{BlobWriter, Digest, StoreError};
+use super::store::{BlobWriter, Digest, ParkedBlob, Store, StoreError};
+use super::{UploadLimits, UPLOAD_BODY_MIN_BYTES};
 
 /// Request body bytes gathered before one write to disk (bounds memory per upload).
 const WRITE_BATCH: usize = 1024 * 1024;
+/// Longest time between two sweeps of expired sessions.
+const MAX_SWEEP_INTERVAL: Duration = Duration::from_secs(10);
+/// Shortest time between two sweeps.
+const MIN_SWEEP_INTERVAL: Duration = Duration::from_millis(10);
 
 /// An upload in progress: the repository it was started for and its partial blob.
 #[derive(Debug)]
 pub struct Session {
     /// Repository named when the upload started.
     pub repo: String,
-    /// The partial blob; `None` while a request has it or after a failure.
-    pub writer: tokio::sync::Mutex<Option<BlobWriter>>,
+    /// The partial blob, locked by the request writing to it; `None` once lost to a failure.
+    pub blob: tokio::sync::Mutex<Option<ParkedBlob>>,
+    /// Bytes stored, as of the end of the last request that wrote.
+    offset: AtomicU64,
+    /// When a request last began or ended on it.
+    last_used: Mutex<Instant>,
+}
+
+impl Session {
+    /// Bytes stored so far (not counting a request writing now).
+    pub fn offset(&self) -> u64 {
+        self.offset.load(Ordering::Relaxed)
+    }
+
+    /// Records the size of the partial blob after a request.
+    pub fn set_offset(&self, size: u64) {
+        self.offset.store(size, Ordering::Relaxed);
+    }
+
+    /// Marks the session as used now.
+    pub fn touch(&self) {
+        *lock(&self.last_used) = Instant::now();
+    }
+
+    /// True when no request is on it and none came for `expiry`.
+    fn expired(&self, now: Instant, expiry: Duration) -> bool {
+        now.saturating_duration_since(*lock(&self.last_used)) >= expiry
+            && self.blob.try_lock().is_ok()
+    }
 }
 
 /// The uploads in progress, by id.
 #[derive(Debug, Default)]
 pub struct Uploads {
     sessions: Mutex<HashMap<String, Arc<Session>>>,
+    limits: UploadLimits,
 }
 
 impl Uploads {
-    /// Registers a new upload into `writer`; returns its id.
-    pub fn start(&self, repo: &str, writer: BlobWriter) -> String {
-        let id = format!("{:032x}", rand::random::<u128>());
-        let session = Arc::new(Session {
-            repo: repo.to_string(),
-            writer: tokio::sync::Mutex::new(Some(writer)),
-        });
-        self.lock().insert(id.clone(), session);
-        id
+    /// No uploads yet, to be kept within `limits`.
+    pub fn new(limits: UploadLimits) -> Uploads {
+        Uploads {
+            sessions: Mutex::default(),
+            limits,
+        }
     }
 
-    /// The upload `id` of `repo`.
+    /// The limits it keeps to.
+    pub fn limits(&self) -> UploadLimits {
+        self.limits
+    }
+
+    /// Registers a new upload of `repo` with an empty blob in `store`; returns its id, or 429
+    /// `TOOMANYREQUESTS` when [`UploadLimits::max_sessions`] uploads are in progress.
+    pub fn start(&self, repo: &str, store: &Store) -> Result<String, ApiError> {
+        let id = format!("{:032x}", rand::random::<u128>());
+        let mut sessions = self.lock();
+        let expired = self.take_expired(&mut sessions);
+        if sessions.len() >= self.limits.max_sessions {
+            drop(sessions);
+            drop(expired);
+            return Err(too_many(self.limits.max_sessions));
+        }
+        let session = Arc::new(Session {
+            repo: repo.to_string(),
+            blob: tokio::sync::Mutex::new(Some(store.blob_writer()?.park()?)),
+            offset: AtomicU64::new(0),
+            last_used: Mutex::new(Instant::now()),
+        });
+        sessions.insert(id.clone(), session);
+        drop(sessions);
+        drop(expired);
+        Ok(id)
+    }
+
+    /// The upload `id` of `repo`, marked as used; `None` if unknown or expired.
     pub fn get(&self, repo: &str, id: &str) -> Option<Arc<Session>> {
-        self.lock().get(id).filter(|s| s.repo == repo).cloned()
+        let mut sessions = self.lock();
+        let session = sessions.get(id).filter(|s| s.repo == repo)?.clone();
+        if session.expired(Instant::now(), self.limits.idle_expiry) {
+            sessions.remove(id);
+            return None;
+        }
+        session.touch();
+        Some(session)
     }
 
     /// Ends the upload `id` of `repo` (its partial blob goes when the last user drops it).
@@ -56,46 +127,193 @@ impl Uploads {
         }
     }
 
+    /// Drops every expired session with its partial blob; returns how many.
+    pub fn sweep(&self) -> usize {
+        let expired = self.take_expired(&mut self.lock());
+        expired.len()
+    }
+
     /// True when no upload is in progress.
     #[cfg(test)]
     pub fn is_empty(&self) -> bool {
         self.lock().is_empty()
     }
 
+    /// Takes the expired sessions out of the map (their files go when the caller drops them).
+    fn take_expired(&self, sessions: &mut HashMap<String, Arc<Session>>) -> Vec<Arc<Session>> {
+        let (now, expiry) = (Instant::now(), self.limits.idle_expiry);
+        let ids: Vec<String> = sessions
+            .iter()
+            .filter(|(_, s)| s.expired(now, expiry))
+            .map(|(id, _)| id.clone())
+            .collect();
+        ids.iter().filter_map(|id| sessions.remove(id)).collect()
+    }
+
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Arc<Session>>> {
-        // A poisoned map is still a consistent map: every update is a single insert or remove.
-        self.sessions.lock().unwrap_or_else(|p| p.into_inner())
+        lock(&self.sessions)
     }
 }
 
-/// Streams `body` into `writer` (off the async threads), never holding more than a batch.
-pub async fn append<B>(mut writer: BlobWriter, mut body: B) -> Result<BlobWriter, ApiError>
+/// Locks a std mutex; a poisoned one still holds consistent data (every update is one store).
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// 429 `TOOMANYREQUESTS`: the session cap is reached.
+fn too_many(max: usize) -> ApiError {
+    ApiError::new(
+        StatusCode::TOO_MANY_REQUESTS,
+        "TOOMANYREQUESTS",
+        format!("{max} uploads are in progress; finish, cancel or let one expire, then retry"),
+    )
+}
+
+/// Sweeps expired sessions of `uploads` until `stop` turns true (or its sender goes away).
+pub async fn sweep_until(uploads: Arc<super::serve::Shared>, mut stop: watch::Receiver<bool>) {
+    let every =
+        (uploads.uploads.limits.idle_expiry / 2).clamp(MIN_SWEEP_INTERVAL, MAX_SWEEP_INTERVAL);
+    let mut ticks = tokio::time::interval(every);
+    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            _ = stop.wait_for(|s| *s) => break,
+            _ = ticks.tick() => {
+                let n = uploads.uploads.sweep();
+                if n > 0 {
+                    tracing::debug!("registry: {n} idle uploads expired");
+                }
+            }
+        }
+    }
+}
+
+/// A failed [`append`]: the error, and the writer unless it was lost with its blob.
+#[derive(Debug)]
+pub struct Failed {
+    /// The writer, to rewind, or `None` when it is gone.
+    pub writer: Option<BlobWriter>,
+    /// What went wrong.
+    pub error: ApiError,
+}
+
+impl From<Failed> for ApiError {
+    fn from(f: Failed) -> Self {
+        f.error
+    }
+}
+
+/// Streams `body` into `writer` (off the async threads), never holding more than a batch;
+/// returns the writer and the bytes appended. The body must bring [`UPLOAD_BODY_MIN_BYTES`] (or
+/// end) within every `timeout`, else the request fails with 408.
+pub async fn append<B>(
+    mut writer: BlobWriter,
+    mut body: B,
+    timeout: Duration,
+) -> Result<(BlobWriter, u64), Failed>
 where
     B: hyper::body::Body<Data = Bytes> + Unpin,
     B::Error: Display,
 {
     let mut batch = BytesMut::new();
-    while let Some(frame) = body.frame().await {
-        let frame = frame
-            .map_err(|e| ApiError::upload_invalid(format!("reading the request body: {e}")))?;
-        if let Ok(data) = frame.into_data() {
-            batch.extend_from_slice(&data);
-            if batch.len() >= WRITE_BATCH {
-                writer = write(writer, batch.split().freeze()).await?;
+    let mut pace = Pace::new(timeout);
+    loop {
+        let data = match next_data(&mut body, &mut pace).await {
+            Ok(Some(data)) => data,
+            Ok(None) => break,
+            Err(error) => {
+                let writer = Some(writer);
+                return Err(Failed { writer, error });
             }
+        };
+        batch.extend_from_slice(&data);
+        if batch.len() >= WRITE_BATCH {
+            writer = write(writer, batch.split().freeze()).await?;
         }
     }
     if !batch.is_empty() {
         writer = write(writer, batch.freeze()).await?;
     }
-    Ok(writer)
+    Ok((writer, pace.total))
 }
 
-async fn write(mut writer: BlobWriter, data: Bytes) -> Result<BlobWriter, ApiError> {
-    tokio::task::spawn_blocking(move || writer.write_all(&data).map(|()| writer))
-        .await
-        .map_err(|e| ApiError::internal(format!("upload writer task: {e}")))?
-        .map_err(|e| ApiError::internal(format!("writing the upload to the store: {e}")))
+/// Progress of a request body against its timeout.
+struct Pace {
+    timeout: Duration,
+    window_end: tokio::time::Instant,
+    window_bytes: u64,
+    total: u64,
+}
+
+impl Pace {
+    fn new(timeout: Duration) -> Pace {
+        Pace {
+            timeout,
+            window_end: tokio::time::Instant::now() + timeout,
+            window_bytes: 0,
+            total: 0,
+        }
+    }
+
+    /// Counts `n` bytes; enough of them open a new window.
+    fn add(&mut self, n: u64) {
+        self.total += n;
+        self.window_bytes += n;
+        if self.window_bytes >= UPLOAD_BODY_MIN_BYTES {
+            self.window_bytes = 0;
+            self.window_end = tokio::time::Instant::now() + self.timeout;
+        }
+    }
+}
+
+/// The next data of `body` (`None` at its end), or 408 when the window closes first.
+async fn next_data<B>(body: &mut B, pace: &mut Pace) -> Result<Option<Bytes>, ApiError>
+where
+    B: hyper::body::Body<Data = Bytes> + Unpin,
+    B::Error: Display,
+{
+    loop {
+        let frame = match tokio::time::timeout_at(pace.window_end, body.frame()).await {
+            Err(_) => return Err(body_timed_out(pace.timeout)),
+            Ok(None) => return Ok(None),
+            Ok(Some(frame)) => frame
+                .map_err(|e| ApiError::upload_invalid(format!("reading the request body: {e}")))?,
+        };
+        if let Ok(data) = frame.into_data() {
+            pace.add(data.len() as u64);
+            return Ok(Some(data));
+        }
+    }
+}
+
+/// 408: the body brought too little within the timeout.
+fn body_timed_out(timeout: Duration) -> ApiError {
+    ApiError::new(
+        StatusCode::REQUEST_TIMEOUT,
+        "BLOB_UPLOAD_INVALID",
+        format!(
+            "request body too slow: less than {UPLOAD_BODY_MIN_BYTES} bytes in {} ms",
+            timeout.as_millis()
+        ),
+    )
+}
+
+async fn write(mut writer: BlobWriter, data: Bytes) -> Result<BlobWriter, Failed> {
+    let task = tokio::task::spawn_blocking(move || {
+        let result = writer.write_all(&data);
+        (writer, result)
+    });
+    match task.await {
+        Ok((writer, Ok(()))) => Ok(writer),
+        Ok((writer, Err(e))) => Err(Failed {
+            writer: Some(writer),
+            error: ApiError::internal(format!("writing the upload to the store: {e}")),
+        }),
+        Err(e) => Err(Failed {
+            writer: None,
+            error: ApiError::internal(format!("upload writer task: {e}")),
+        }),
+    }
 }
 
 /// Commits `writer` as a blob that must have digest `expected` (off the async threads).
@@ -106,9 +324,9 @@ pub async fn commit(writer: BlobWriter, expected: Digest) -> Result<(Digest, u64
         .map_err(|e: StoreError| e.into())
 }
 
-/// The start offset of a `Content-Range: <start>-<end>` header (an optional `bytes ` prefix and
-/// `/size` suffix are tolerated); `None` when it cannot be parsed.
-pub fn content_range_start(value: &str) -> Option<u64> {
+/// A `Content-Range: <start>-<end>` header (an optional `bytes ` prefix and `/size` suffix are
+/// tolerated) as `(start, end)`, end inclusive; `None` when it cannot be parsed.
+pub fn content_range(value: &str) -> Option<(u64, u64)> {
     let value = value.trim();
     let value = value.strip_prefix("bytes ").unwrap_or(value);
     let (start, rest) = value.split_once('-')?;
@@ -117,7 +335,7 @@ pub fn content_range_start(value: &str) -> Option<u64> {
         start.trim().parse::<u64>().ok()?,
         end.trim().parse::<u64>().ok()?,
     );
-    (end >= start).then_some(start)
+    (end >= start).then_some((start, end))
 }
 
 /// The `Range` header value of an upload holding `size` bytes: `0-<last byte>` (`0-0` if empty).
@@ -131,10 +349,11 @@ mod tests {
 
     #[test]
     fn content_ranges() {
-        assert_eq!(content_range_start("0-99"), Some(0));
-        assert_eq!(content_range_start("bytes 100-199/*"), Some(100));
-        assert_eq!(content_range_start("5-4"), None);
-        assert_eq!(content_range_start("x-4"), None);
+        assert_eq!(content_range("0-99"), Some((0, 99)));
+        assert_eq!(content_range("bytes 100-199/*"), Some((100, 199)));
+        assert_eq!(content_range("5-4"), None);
+        assert_eq!(content_range("x-4"), None);
+        assert_eq!(content_range("0-18446744073709551615"), Some((0, u64::MAX)));
         assert_eq!(upload_range(0), "0-0");
         assert_eq!(upload_range(10), "0-9");
     }
