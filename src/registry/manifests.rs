@@ -180,31 +180,45 @@ fn accepted(name: &str) -> Option<(&'static str, Kind, bool)> {
         .find(|(known, _, _)| known.eq_ignore_ascii_case(essence))
 }
 
+/// An accepted media type as found, or `MANIFEST_INVALID` naming the one that is not.
+type Found = Result<Option<(&'static str, Kind, bool)>, ApiError>;
+
+fn unsupported(media_type: &str) -> ApiError {
+    ApiError::manifest_invalid(format!("unsupported manifest media type {media_type:?}"))
+}
+
+/// The request's `Content-Type`, if any (an empty one counts as none).
+fn header_type(headers: &HeaderMap) -> Found {
+    let Some(value) = headers.get(hyper::header::CONTENT_TYPE) else {
+        return Ok(None);
+    };
+    let text = value
+        .to_str()
+        .map_err(|_| unsupported("(not text)"))?
+        .trim();
+    if text.is_empty() {
+        return Ok(None);
+    }
+    accepted(text).map(Some).ok_or_else(|| unsupported(text))
+}
+
+/// The manifest's own `mediaType` field, if any (compared exactly).
+fn field_type(json: &Value) -> Found {
+    match json.get("mediaType") {
+        None => Ok(None),
+        Some(Value::String(t)) => ACCEPTED
+            .into_iter()
+            .find(|(known, _, _)| known == t)
+            .map(Some)
+            .ok_or_else(|| unsupported(t)),
+        Some(_) => Err(ApiError::manifest_invalid("mediaType is not a string")),
+    }
+}
+
 /// The media type to store and serve: the `Content-Type`, which must agree with the body's
 /// `mediaType`; either alone; or, with neither, the OCI type its shape suggests.
 fn media_type_of(headers: &HeaderMap, json: &Value) -> Result<(&'static str, Kind), ApiError> {
-    let unsupported = |t: &str| ApiError::manifest_invalid(format!("unsupported media type {t:?}"));
-    let header = match headers.get(hyper::header::CONTENT_TYPE) {
-        None => None,
-        Some(v) => {
-            let text = v.to_str().map_err(|_| unsupported("(not text)"))?.trim();
-            if text.is_empty() {
-                None
-            } else {
-                Some(accepted(text).ok_or_else(|| unsupported(text))?)
-            }
-        }
-    };
-    let field = match json.get("mediaType") {
-        None => None,
-        Some(Value::String(t)) => Some(
-            ACCEPTED
-                .into_iter()
-                .find(|(known, _, _)| known == t)
-                .ok_or_else(|| unsupported(t))?,
-        ),
-        Some(_) => return Err(ApiError::manifest_invalid("mediaType is not a string")),
-    };
+    let (header, field) = (header_type(headers)?, field_type(json)?);
     match (header, field) {
         (Some(h), Some(f)) if h.0 != f.0 => Err(ApiError::manifest_invalid(format!(
             "Content-Type {} disagrees with the manifest's mediaType {}",
