@@ -2,9 +2,12 @@
 //!
 //! Layout under the store directory:
 //! - `blobs/sha256/<hex>`: every blob and every manifest, byte for byte;
-//! - `media-types/sha256/<hex>`: the media type a manifest was pushed with;
 //! - `repositories/<name>/_manifests/tags/<tag>`: the digest `repo:tag` points at;
 //! - `repositories/<name>/_manifests/revisions/<hex>`: the manifests that belong to `repo`;
+//! - `repositories/<name>/_manifests/media-types/<hex>`: the media type `repo` got the manifest
+//!   with (kept per repository: a push to one never changes what another serves);
+//! - `media-types/sha256/<hex>`: media types as stores of earlier versions kept them, once per
+//!   digest; read only when a repository has none of its own;
 //! - `tmp/`: files being written, renamed into place once complete.
 
 use std::fs::{self, File};
@@ -197,7 +200,7 @@ impl Store {
         if self.blob_size(&digest) != Some(bytes.len() as u64) {
             self.put_blob(bytes)?;
         }
-        let type_path = self.dir.join("media-types/sha256").join(digest.hex());
+        let type_path = manifests.join("media-types").join(digest.hex());
         self.write_small(&type_path, media_type.as_bytes())?;
         let revision = manifests.join("revisions").join(digest.hex());
         self.write_small(&revision, digest.as_str().as_bytes())?;
@@ -232,16 +235,27 @@ impl Store {
         let Some(size) = self.blob_size(&digest) else {
             return Ok(None);
         };
-        let type_path = self.dir.join("media-types/sha256").join(digest.hex());
-        let media_type = read_small(&type_path)?
-            .map(|t| t.trim().to_string())
-            .filter(|t| !t.is_empty())
-            .unwrap_or_else(|| "application/vnd.oci.image.manifest.v1+json".to_string());
+        let media_type = self.media_type(&manifests, &digest)?;
         Ok(Some(ManifestInfo {
             digest,
             media_type,
             size,
         }))
+    }
+
+    /// The media type `repo` holds manifest `digest` with: its own, else one kept by an earlier
+    /// version of the store, else the OCI image manifest type.
+    fn media_type(&self, manifests: &Path, digest: &Digest) -> Result<String, StoreError> {
+        let own = manifests.join("media-types").join(digest.hex());
+        let legacy = self.dir.join("media-types/sha256").join(digest.hex());
+        for path in [own, legacy] {
+            if let Some(text) = read_small(&path)? {
+                if !text.trim().is_empty() {
+                    return Ok(text.trim().to_string());
+                }
+            }
+        }
+        Ok("application/vnd.oci.image.manifest.v1+json".to_string())
     }
 
     /// Removes manifest `digest` from `repo`, with the tags pointing at it; false if absent.
@@ -259,7 +273,13 @@ impl Store {
             }
         }
         remove_file(&revision)?;
-        Ok(true)
+        let own_type = manifests.join("media-types").join(digest.hex());
+        match fs::remove_file(&own_type) {
+            Err(e) if e.kind() != io::ErrorKind::NotFound => {
+                Err(io_err(format!("remove {}", own_type.display()))(e))
+            }
+            _ => Ok(true),
+        }
     }
 
     /// True when something was ever pushed to `repo`.

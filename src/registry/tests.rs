@@ -715,3 +715,359 @@ async fn a_patch_whose_body_length_differs_from_its_range_is_refused() {
     assert_eq!((resp.status, resp.header("range")), (202, Some("0-9")));
     reg.shutdown().await;
 }
+
+// Hostile-input review (issue 9): manifests, sizes and ranges.
+
+const OCI_MANIFEST: &str = "application/vnd.oci.image.manifest.v1+json";
+const OCI_INDEX: &str = "application/vnd.oci.image.index.v1+json";
+const DOCKER_MANIFEST: &str = "application/vnd.docker.distribution.manifest.v2+json";
+
+/// A registry holding the config and layer blobs of [`manifest_for`]; returns the manifest.
+async fn with_blobs() -> (tempfile::TempDir, Registry, Vec<u8>) {
+    let (dir, reg) = start(Duration::ZERO).await;
+    let config = reg.store().put_blob(b"{}").unwrap();
+    let layer = reg.store().put_blob(b"layer").unwrap();
+    (dir, reg, manifest_for(&config, &layer, 5))
+}
+
+async fn put_manifest(reg: &Registry, path: &str, content_type: Option<&str>, body: &[u8]) -> Resp {
+    let headers: Vec<(&str, &str)> = content_type
+        .map(|t| ("Content-Type", t))
+        .into_iter()
+        .collect();
+    request(reg.addr(), "PUT", path, &headers, body).await
+}
+
+#[tokio::test]
+async fn a_push_to_another_repository_never_changes_what_one_serves() {
+    let (_dir, reg, manifest) = with_blobs().await;
+    let resp = put_manifest(&reg, "/v2/one/manifests/v1", Some(OCI_MANIFEST), &manifest).await;
+    assert_eq!(resp.status, 201);
+    for content_type in ["text/plain", DOCKER_MANIFEST, OCI_INDEX, "application/json"] {
+        let resp = put_manifest(&reg, "/v2/two/manifests/v1", Some(content_type), &manifest).await;
+        assert_eq!(
+            (resp.status, resp.error_code()),
+            (400, "MANIFEST_INVALID".into()),
+            "{content_type}"
+        );
+    }
+    let digest = Digest::of(&manifest);
+    for reference in ["v1".to_string(), digest.to_string()] {
+        let resp = get(&reg, &format!("/v2/one/manifests/{reference}")).await;
+        assert_eq!(resp.header("content-type"), Some(OCI_MANIFEST));
+    }
+    assert_eq!(get(&reg, "/v2/two/manifests/v1").await.status, 404);
+}
+
+#[tokio::test]
+async fn the_content_type_must_agree_with_the_manifest() {
+    let (_dir, reg, manifest) = with_blobs().await;
+    // Parameters and case do not matter; the served type is the canonical one.
+    let resp = put_manifest(
+        &reg,
+        "/v2/r/manifests/a",
+        Some("Application/VND.oci.image.manifest.v1+json; charset=utf-8"),
+        &manifest,
+    )
+    .await;
+    assert_eq!(resp.status, 201);
+    let resp = get(&reg, "/v2/r/manifests/a").await;
+    assert_eq!(resp.header("content-type"), Some(OCI_MANIFEST));
+    // Without a Content-Type, the manifest's own mediaType is used.
+    let resp = put_manifest(&reg, "/v2/r/manifests/b", None, &manifest).await;
+    assert_eq!(resp.status, 201);
+    let resp = get(&reg, "/v2/r/manifests/b").await;
+    assert_eq!(resp.header("content-type"), Some(OCI_MANIFEST));
+    // A Docker manifest must say so in its body.
+    let mut json: serde_json::Value = serde_json::from_slice(&manifest).unwrap();
+    json.as_object_mut().unwrap().remove("mediaType");
+    let bare = serde_json::to_vec(&json).unwrap();
+    let resp = put_manifest(&reg, "/v2/r/manifests/c", Some(DOCKER_MANIFEST), &bare).await;
+    assert_eq!(resp.error_code(), "MANIFEST_INVALID");
+    let resp = put_manifest(&reg, "/v2/r/manifests/c", Some(OCI_MANIFEST), &bare).await;
+    assert_eq!(resp.status, 201);
+    json["mediaType"] = DOCKER_MANIFEST.into();
+    let docker = serde_json::to_vec(&json).unwrap();
+    let resp = put_manifest(&reg, "/v2/r/manifests/d", Some(DOCKER_MANIFEST), &docker).await;
+    assert_eq!(resp.status, 201);
+    let resp = get(&reg, "/v2/r/manifests/d").await;
+    assert_eq!(resp.header("content-type"), Some(DOCKER_MANIFEST));
+}
+
+#[test]
+fn the_store_keeps_a_media_type_per_repository() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path()).unwrap();
+    let bytes = b"{\"schemaVersion\": 2}";
+    store.put_manifest("one", "v1", "type/one", bytes).unwrap();
+    store.put_manifest("two", "v1", "type/two", bytes).unwrap();
+    let tag: Reference = "v1".parse().unwrap();
+    let one = store.manifest("one", &tag).unwrap().unwrap();
+    let two = store.manifest("two", &tag).unwrap().unwrap();
+    assert_eq!(
+        (one.media_type.as_str(), two.media_type.as_str()),
+        ("type/one", "type/two")
+    );
+    assert!(store.delete_manifest("one", &one.digest).unwrap());
+    let two = store
+        .manifest("two", &Reference::Digest(one.digest))
+        .unwrap()
+        .unwrap();
+    assert_eq!(two.media_type, "type/two");
+}
+
+#[tokio::test]
+async fn a_manifest_must_be_an_image_manifest_or_an_index() {
+    let (_dir, reg, manifest) = with_blobs().await;
+    let image: serde_json::Value = serde_json::from_slice(&manifest).unwrap();
+    let without = |key: &str| {
+        let mut json = image.clone();
+        json.as_object_mut().unwrap().remove(key);
+        json
+    };
+    let with = |key: &str, value: serde_json::Value| {
+        let mut json = image.clone();
+        json[key] = value;
+        json
+    };
+    let cases = [
+        ("empty", serde_json::json!({}), OCI_MANIFEST),
+        ("array", serde_json::json!([]), OCI_MANIFEST),
+        ("empty index", serde_json::json!({}), OCI_INDEX),
+        ("no schemaVersion", without("schemaVersion"), OCI_MANIFEST),
+        ("schema 1", with("schemaVersion", 1.into()), OCI_MANIFEST),
+        ("no config", without("config"), OCI_MANIFEST),
+        ("no layers", without("layers"), OCI_MANIFEST),
+        ("config a string", with("config", "x".into()), OCI_MANIFEST),
+        (
+            "layer without digest",
+            with("layers", serde_json::json!([{}])),
+            OCI_MANIFEST,
+        ),
+        ("image as index", image.clone(), OCI_INDEX),
+        (
+            "index without manifests",
+            serde_json::json!({"schemaVersion": 2}),
+            OCI_INDEX,
+        ),
+    ];
+    for (what, json, content_type) in cases {
+        let body = serde_json::to_vec(&json).unwrap();
+        let resp = put_manifest(&reg, "/v2/r/manifests/bad", Some(content_type), &body).await;
+        assert_eq!(
+            (resp.status, resp.error_code()),
+            (400, "MANIFEST_INVALID".into()),
+            "{what}"
+        );
+    }
+    assert_eq!(get(&reg, "/v2/r/manifests/bad").await.status, 404);
+}
+
+#[tokio::test]
+async fn an_index_lists_only_manifests_of_its_repository() {
+    let (_dir, reg, manifest) = with_blobs().await;
+    let resp = put_manifest(
+        &reg,
+        "/v2/other/manifests/v1",
+        Some(OCI_MANIFEST),
+        &manifest,
+    )
+    .await;
+    assert_eq!(resp.status, 201);
+    let index_of = |digest: &Digest, size: usize| {
+        serde_json::to_vec(&serde_json::json!({
+            "schemaVersion": 2,
+            "mediaType": OCI_INDEX,
+            "manifests": [{"mediaType": OCI_MANIFEST, "digest": digest, "size": size}],
+        }))
+        .unwrap()
+    };
+    let layer = Digest::of(b"layer");
+    let child = Digest::of(&manifest);
+    for (what, index) in [
+        ("a layer blob", index_of(&layer, 5)),
+        (
+            "a manifest of another repository",
+            index_of(&child, manifest.len()),
+        ),
+    ] {
+        let resp = put_manifest(&reg, "/v2/r/manifests/idx", Some(OCI_INDEX), &index).await;
+        assert_eq!(
+            (resp.status, resp.error_code()),
+            (400, "MANIFEST_BLOB_UNKNOWN".into()),
+            "{what}"
+        );
+    }
+    let resp = put_manifest(&reg, "/v2/r/manifests/v1", Some(OCI_MANIFEST), &manifest).await;
+    assert_eq!(resp.status, 201);
+    let index = index_of(&child, manifest.len());
+    let resp = put_manifest(&reg, "/v2/r/manifests/idx", Some(OCI_INDEX), &index).await;
+    assert_eq!(resp.status, 201);
+    let resp = get(&reg, "/v2/r/manifests/idx").await;
+    assert_eq!(resp.header("content-type"), Some(OCI_INDEX));
+    assert_eq!(resp.body, index);
+}
+
+/// Sends a manifest PUT, chunked or with a `Content-Length`, reading the answer while writing
+/// (the registry may answer before it has read everything).
+async fn put_streaming(
+    addr: std::net::SocketAddr,
+    path: &str,
+    body: Vec<u8>,
+    chunked: bool,
+) -> Resp {
+    let stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let (mut reader, mut writer) = stream.into_split();
+    let framing = if chunked {
+        "Transfer-Encoding: chunked".to_string()
+    } else {
+        format!("Content-Length: {}", body.len())
+    };
+    let head = format!(
+        "PUT {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\
+         Content-Type: {OCI_MANIFEST}\r\n{framing}\r\n\r\n"
+    );
+    let send = tokio::spawn(async move {
+        writer.write_all(head.as_bytes()).await?;
+        for chunk in body.chunks(64 * 1024) {
+            if chunked {
+                writer
+                    .write_all(format!("{:x}\r\n", chunk.len()).as_bytes())
+                    .await?;
+            }
+            writer.write_all(chunk).await?;
+            if chunked {
+                writer.write_all(b"\r\n").await?;
+            }
+        }
+        if chunked {
+            writer.write_all(b"0\r\n\r\n").await?;
+        }
+        // Kept open: the registry closes a connection whose client half-closes.
+        Ok::<_, std::io::Error>(writer)
+    });
+    let mut raw = Vec::new();
+    let mut buf = [0u8; 16 * 1024];
+    for _ in 0..10_000 {
+        match tokio::time::timeout(Duration::from_secs(10), reader.read(&mut buf)).await {
+            Ok(Ok(n)) if n > 0 => raw.extend_from_slice(&buf[..n]),
+            _ => break,
+        }
+    }
+    send.abort();
+    super::test_client::parse(&raw)
+}
+
+#[tokio::test]
+async fn an_oversized_manifest_is_413_with_or_without_a_length() {
+    let (_dir, reg, _manifest) = with_blobs().await;
+    let big = vec![b' '; manifests::MAX_MANIFEST + 1];
+    let sized = put_streaming(reg.addr(), "/v2/r/manifests/big", big.clone(), false).await;
+    let chunked = put_streaming(reg.addr(), "/v2/r/manifests/big", big, true).await;
+    for resp in [&sized, &chunked] {
+        assert_eq!(
+            (resp.status, resp.error_code()),
+            (413, "SIZE_INVALID".into())
+        );
+    }
+    assert_eq!(sized.body, chunked.body);
+    // At the limit, a chunked manifest is read (and judged on its content).
+    let mut at_limit = manifest_for(&Digest::of(b"{}"), &Digest::of(b"layer"), 5);
+    at_limit.resize(manifests::MAX_MANIFEST, b' ');
+    let resp = put_streaming(reg.addr(), "/v2/r/manifests/big", at_limit, true).await;
+    assert_eq!(resp.status, 201);
+}
+
+#[tokio::test]
+async fn if_range_with_another_validator_serves_the_whole_blob() {
+    let (_dir, reg) = start(Duration::ZERO).await;
+    let data: Vec<u8> = (0..100u8).collect();
+    let digest = reg.store().put_blob(&data).unwrap();
+    let path = format!("/v2/r/blobs/{digest}");
+    let etag = format!("\"{digest}\"");
+    let range = ("Range", "bytes=5-9");
+    for validator in [etag.as_str(), digest.as_str()] {
+        let resp = request(
+            reg.addr(),
+            "GET",
+            &path,
+            &[range, ("If-Range", validator)],
+            b"",
+        )
+        .await;
+        assert_eq!(
+            (resp.status, resp.body.as_slice()),
+            (206, &data[5..10]),
+            "{validator}"
+        );
+    }
+    let other = format!("\"{}\"", Digest::of(b"other"));
+    let weak = format!("W/{etag}");
+    for validator in [
+        other.as_str(),
+        weak.as_str(),
+        "Sat, 01 Jan 2000 00:00:00 GMT",
+    ] {
+        let resp = request(
+            reg.addr(),
+            "GET",
+            &path,
+            &[range, ("If-Range", validator)],
+            b"",
+        )
+        .await;
+        assert_eq!(
+            (resp.status, resp.body.as_slice()),
+            (200, data.as_slice()),
+            "{validator}"
+        );
+        assert_eq!(resp.header("content-range"), None);
+    }
+}
+
+#[tokio::test]
+async fn malformed_ranges_are_ignored_and_overflowing_ends_clamped() {
+    let (_dir, reg) = start(Duration::ZERO).await;
+    let data: Vec<u8> = (0..100u8).collect();
+    let digest = reg.store().put_blob(&data).unwrap();
+    let path = format!("/v2/r/blobs/{digest}");
+    for range in [
+        "bytes=+1-2",
+        "bytes=1-+2",
+        "bytes=0x1-2",
+        "bytes= 1-2",
+        "bytes=0-1,5-6",
+    ] {
+        let resp = request(reg.addr(), "GET", &path, &[("Range", range)], b"").await;
+        assert_eq!(
+            (resp.status, resp.body.as_slice()),
+            (200, data.as_slice()),
+            "{range}"
+        );
+    }
+    let resp = request(
+        reg.addr(),
+        "GET",
+        &path,
+        &[("Range", "bytes=90-99999999999999999999999")],
+        b"",
+    )
+    .await;
+    assert_eq!((resp.status, resp.body.as_slice()), (206, &data[90..]));
+    assert_eq!(resp.header("content-range"), Some("bytes 90-99/100"));
+    let resp = request(
+        reg.addr(),
+        "GET",
+        &path,
+        &[("Range", "bytes=99999999999999999999999-")],
+        b"",
+    )
+    .await;
+    assert_eq!(resp.status, 416);
+    // HEAD has no range handling: the whole length.
+    let resp = request(reg.addr(), "HEAD", &path, &[("Range", "bytes=5-9")], b"").await;
+    assert_eq!(
+        (resp.status, resp.header("content-length")),
+        (200, Some("100"))
+    );
+}
