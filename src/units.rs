@@ -426,4 +426,89 @@ mod tests {
             assert!(e.len() < 300 && e.contains('…'), "{e}");
         }
     }
+
+    mod properties {
+        use super::*;
+        use proptest::prelude::*;
+
+        /// Half the last digit `format_bytes` shows for `b`.
+        fn size_tolerance(b: f64) -> f64 {
+            if b >= 1e9 {
+                0.005e9
+            } else if b >= 1e3 {
+                0.05 * 10f64.powi(((b.log10() / 3.0).floor() * 3.0) as i32)
+            } else {
+                0.5
+            }
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(256))]
+
+            #[test]
+            fn parsing_any_text_never_panics(s in "\\PC{0,40}") {
+                for e in [
+                    s.parse::<ByteSize>().err().map(|e| e.to_string()),
+                    s.parse::<Rate>().err().map(|e| e.to_string()),
+                    s.parse::<HumanDuration>().err().map(|e| e.to_string()),
+                ]
+                .into_iter()
+                .flatten()
+                {
+                    prop_assert!(e.chars().count() < 300, "{}", e);
+                }
+            }
+
+            #[test]
+            fn unit_like_text_never_panics(
+                s in "[0-9_.]{0,30} ?(k|K|M|G|T|Ki|Mi|Gi|Ti)?(B|b|bit|bits|s|ms|us|ns|m|h)?(/s|ps)?"
+            ) {
+                if let Ok(r) = s.parse::<Rate>() {
+                    prop_assert!(r.bytes_per_sec().is_finite() && r.bytes_per_sec() > 0.0);
+                    let _ = r.time_for(u64::MAX);
+                    let _ = r.to_string();
+                }
+                let _ = s.parse::<ByteSize>().map(|b| b.to_string());
+                let _ = s.parse::<HumanDuration>().map(|d| d.to_string());
+            }
+
+            #[test]
+            fn sizes_round_trip_within_rounding(n in 0u64..1_000_000_000_000_000) {
+                let shown = ByteSize(n).to_string();
+                let back = shown.parse::<ByteSize>().unwrap().0 as f64;
+                let tolerance = size_tolerance(n as f64) * (1.0 + 1e-9);
+                prop_assert!((back - n as f64).abs() <= tolerance, "{} → {} → {}", n, shown, back);
+            }
+
+            #[test]
+            fn rates_round_trip_within_rounding(exp in -3.0f64..11.0) {
+                let bps = 10f64.powf(exp);
+                let rate = Rate::from_bytes_per_sec(bps).unwrap();
+                let shown = rate.to_string();
+                let back = shown.parse::<Rate>().unwrap().bytes_per_sec();
+                let tolerance = if bps < 1.0 {
+                    0.0005 / 8.0
+                } else {
+                    size_tolerance(bps.round()) + 0.5
+                } * (1.0 + 1e-9);
+                prop_assert!((back - bps).abs() <= tolerance, "{} → {} → {}", bps, shown, back);
+            }
+
+            #[test]
+            fn durations_round_trip_within_rounding(ns in 0u64..100_000_000_000_000) {
+                let d = Duration::from_nanos(ns);
+                let shown = HumanDuration(d).to_string();
+                let back = shown.parse::<HumanDuration>().unwrap().0.as_secs_f64();
+                let secs = d.as_secs_f64();
+                let tolerance = if secs < 1e-3 {
+                    0.5e-6
+                } else if secs < 1.0 {
+                    0.05e-3
+                } else {
+                    0.005
+                } * (1.0 + 1e-6);
+                prop_assert!((back - secs).abs() <= tolerance, "{} → {} → {}", secs, shown, back);
+            }
+        }
+    }
 }

@@ -457,4 +457,6 @@ fn check_ready(
 }
 
 #[cfg(test)]
+mod proptests;
+#[cfg(test)]
 mod tests;
