@@ -7,12 +7,27 @@ use crate::report;
 use crate::run::{run as run_scenario, RunError};
 
 fn print_error(e: &dyn std::error::Error) {
-    eprintln!("error: {e}");
+    for line in error_lines(e) {
+        eprintln!("{line}");
+    }
+}
+
+/// `error: …` then one `  caused by: …` per source, skipping a cause whose text was already
+/// said (a `{0}` or `#[error(transparent)]` repeating its source).
+fn error_lines(e: &dyn std::error::Error) -> Vec<String> {
+    let mut said = e.to_string();
+    let mut lines = vec![format!("error: {said}")];
     let mut source = e.source();
     while let Some(s) = source {
-        eprintln!("  caused by: {s}");
+        let text = s.to_string();
+        if !said.contains(&text) {
+            lines.push(format!("  caused by: {text}"));
+            said.push('\n');
+            said.push_str(&text);
+        }
         source = s.source();
     }
+    lines
 }
 
 /// `coldbench run`.
@@ -146,4 +161,25 @@ pub fn report(args: &ReportArgs) -> u8 {
         return 1;
     }
     0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::error_lines;
+
+    #[derive(Debug, thiserror::Error)]
+    #[error("reading x: {0}")]
+    struct Outer(#[source] std::io::Error);
+
+    #[derive(Debug, thiserror::Error)]
+    #[error("reading x")]
+    struct Plain(#[source] std::io::Error);
+
+    #[test]
+    fn print_error_skips_a_cause_already_said() {
+        let e = Outer(std::io::Error::other("gone"));
+        assert_eq!(error_lines(&e), ["error: reading x: gone"]);
+        let e = Plain(std::io::Error::other("gone"));
+        assert_eq!(error_lines(&e), ["error: reading x", "  caused by: gone"]);
+    }
 }

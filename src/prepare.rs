@@ -27,10 +27,12 @@ pub struct Prepared {
     pub anatomy: Option<Anatomy>,
 }
 
-/// Why a variant could not be prepared.
+/// Why a variant could not be prepared, located at the variant's name in the scenario file.
 #[derive(Debug, thiserror::Error)]
-#[error("preparing variant {variant:?}: {source}")]
+#[error("{location}: variant {variant:?}: {source}")]
 pub struct PrepareError {
+    /// `file:line:column` of the variant's name.
+    pub location: String,
     /// The variant.
     pub variant: String,
     /// The cause.
@@ -62,6 +64,7 @@ pub async fn prepare_all(
         let prepared = prepare_one(v, base_dir, store, engine)
             .await
             .map_err(|source| PrepareError {
+                location: scenario.locate(v.name.span()),
                 variant: name.clone(),
                 source: Box::new(source),
             })?;

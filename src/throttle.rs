@@ -21,6 +21,8 @@ pub const MIN_QUANTUM: usize = 16 * 1024;
 pub const MAX_QUANTUM: usize = 1024 * 1024;
 /// Quantum used when no link limits the path.
 pub const UNLIMITED_QUANTUM: usize = 256 * 1024;
+/// Longest one reservation may take (100 years): the link's clock stays representable.
+const FAR: Duration = Duration::from_secs(100 * 365 * 86_400);
 
 /// One bandwidth-limited link (a registry's egress, a node's downlink).
 #[derive(Debug)]
@@ -49,11 +51,11 @@ impl Link {
     /// An idle link gives no credit for its idle time: bursts never exceed the rate.
     pub fn reserve(&self, n: u64, now: Instant) -> Instant {
         self.bytes.fetch_add(n, Ordering::Relaxed);
-        let cost = Duration::from_secs_f64(n as f64 / self.rate.bytes_per_sec());
+        let cost = self.rate.time_for(n).min(FAR);
         // A poisoned lock only means another thread panicked mid-update of a plain Instant.
         let mut next_free = self.next_free.lock().unwrap_or_else(|p| p.into_inner());
         let start = (*next_free).max(now);
-        *next_free = start + cost;
+        *next_free = start.checked_add(cost).unwrap_or(start);
         *next_free
     }
 
@@ -124,6 +126,15 @@ mod tests {
 
     fn rate(s: &str) -> Rate {
         s.parse().unwrap()
+    }
+
+    #[test]
+    fn a_tiny_rate_saturates_instead_of_panicking() {
+        let link = Link::new(Rate::from_bytes_per_sec(1e-20).unwrap());
+        let t0 = Instant::now();
+        let a = link.reserve(u64::MAX, t0);
+        let b = link.reserve(u64::MAX, t0);
+        assert!(a > t0 + Duration::from_secs(365 * 86_400) && b >= a);
     }
 
     #[test]

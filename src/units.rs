@@ -30,10 +30,26 @@ impl UnitError {
         };
         UnitError {
             kind,
-            input: input.to_string(),
+            input: clip(input),
             reason: reason.into(),
             example,
         }
+    }
+}
+
+/// Most characters of a user's value echoed back in an error message.
+pub const MAX_ECHO_CHARS: usize = 80;
+
+/// `text` as echoed in an error: cut after [`MAX_ECHO_CHARS`] characters, with `…`.
+pub fn clip(text: &str) -> String {
+    clip_to(text, MAX_ECHO_CHARS)
+}
+
+/// `text` cut after `max` characters, with `…`.
+pub fn clip_to(text: &str, max: usize) -> String {
+    match text.char_indices().nth(max) {
+        Some((end, _)) => format!("{}…", &text[..end]),
+        None => text.to_string(),
     }
 }
 
@@ -129,6 +145,9 @@ impl FromStr for Rate {
         if bytes_per_sec <= 0.0 {
             return Err(err("must be greater than zero".into()));
         }
+        if !bytes_per_sec.is_finite() {
+            return Err(err("too large".into()));
+        }
         Ok(Rate { bytes_per_sec })
     }
 }
@@ -166,9 +185,9 @@ impl Rate {
         self.bytes_per_sec
     }
 
-    /// How long `bytes` take at this rate.
+    /// How long `bytes` take at this rate, saturating at [`Duration::MAX`].
     pub fn time_for(&self, bytes: u64) -> Duration {
-        Duration::from_secs_f64(bytes as f64 / self.bytes_per_sec)
+        Duration::try_from_secs_f64(bytes as f64 / self.bytes_per_sec).unwrap_or(Duration::MAX)
     }
 }
 
@@ -205,8 +224,21 @@ impl fmt::Display for ByteSize {
 }
 
 impl fmt::Display for Rate {
+    /// `100.0 MB/s`, `12 B/s`; under 1 B/s in bits: `1 bit/s`, `0.5 bit/s`, `< 0.001 bit/s`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}/s", format_bytes(self.bytes_per_sec.round() as u64))
+        if self.bytes_per_sec >= 1.0 {
+            return write!(f, "{}/s", format_bytes(self.bytes_per_sec.round() as u64));
+        }
+        let bits = self.bytes_per_sec * 8.0;
+        if bits < 0.0005 {
+            return f.write_str("< 0.001 bit/s");
+        }
+        let shown = format!("{bits:.3}");
+        write!(
+            f,
+            "{} bit/s",
+            shown.trim_end_matches('0').trim_end_matches('.')
+        )
     }
 }
 
@@ -355,5 +387,128 @@ mod tests {
         assert_eq!(format_duration(Duration::from_micros(812)), "812 µs");
         assert_eq!(format_duration(Duration::from_millis(1520)), "1.52 s");
         assert_eq!("100MB/s".parse::<Rate>().unwrap().to_string(), "100.0 MB/s");
+    }
+
+    #[test]
+    fn time_for_saturates_instead_of_panicking() {
+        let tiny = Rate::from_bytes_per_sec(1e-20).unwrap();
+        assert_eq!(tiny.time_for(u64::MAX), Duration::MAX);
+        assert_eq!(tiny.time_for(0), Duration::ZERO);
+        let r = "1MB/s".parse::<Rate>().unwrap();
+        assert_eq!(r.time_for(1000), Duration::from_millis(1));
+    }
+
+    #[test]
+    fn small_rates_display_readably() {
+        let shown = |s: &str| s.parse::<Rate>().unwrap().to_string();
+        assert_eq!(shown("1bit/s"), "1 bit/s");
+        assert_eq!(shown("4bit/s"), "4 bit/s");
+        assert_eq!(shown("0.5bit/s"), "0.5 bit/s");
+        assert_eq!(shown("0.00000000000000000001B/s"), "< 0.001 bit/s");
+        assert_eq!(shown("12B/s"), "12 B/s");
+    }
+
+    #[test]
+    fn an_infinite_rate_is_rejected() {
+        let huge = format!("{}TB/s", "9".repeat(300));
+        let e = huge.parse::<Rate>().unwrap_err().to_string();
+        assert!(e.contains("too large"), "{e}");
+    }
+
+    #[test]
+    fn echoed_inputs_are_truncated() {
+        let long = "x".repeat(10_000);
+        for e in [
+            long.parse::<Rate>().unwrap_err().to_string(),
+            long.parse::<ByteSize>().unwrap_err().to_string(),
+            long.parse::<HumanDuration>().unwrap_err().to_string(),
+        ] {
+            assert!(e.len() < 300 && e.contains('…'), "{e}");
+        }
+    }
+
+    mod properties {
+        use super::*;
+        use proptest::prelude::*;
+
+        /// Half the last digit `format_bytes` shows for `b`.
+        fn size_tolerance(b: f64) -> f64 {
+            if b >= 1e9 {
+                0.005e9
+            } else if b >= 1e3 {
+                0.05 * 10f64.powi(((b.log10() / 3.0).floor() * 3.0) as i32)
+            } else {
+                0.5
+            }
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(256))]
+
+            #[test]
+            fn parsing_any_text_never_panics(s in "\\PC{0,40}") {
+                for e in [
+                    s.parse::<ByteSize>().err().map(|e| e.to_string()),
+                    s.parse::<Rate>().err().map(|e| e.to_string()),
+                    s.parse::<HumanDuration>().err().map(|e| e.to_string()),
+                ]
+                .into_iter()
+                .flatten()
+                {
+                    prop_assert!(e.chars().count() < 300, "{}", e);
+                }
+            }
+
+            #[test]
+            fn unit_like_text_never_panics(
+                s in "[0-9_.]{0,30} ?(k|K|M|G|T|Ki|Mi|Gi|Ti)?(B|b|bit|bits|s|ms|us|ns|m|h)?(/s|ps)?"
+            ) {
+                if let Ok(r) = s.parse::<Rate>() {
+                    prop_assert!(r.bytes_per_sec().is_finite() && r.bytes_per_sec() > 0.0);
+                    let _ = r.time_for(u64::MAX);
+                    let _ = r.to_string();
+                }
+                let _ = s.parse::<ByteSize>().map(|b| b.to_string());
+                let _ = s.parse::<HumanDuration>().map(|d| d.to_string());
+            }
+
+            #[test]
+            fn sizes_round_trip_within_rounding(n in 0u64..1_000_000_000_000_000) {
+                let shown = ByteSize(n).to_string();
+                let back = shown.parse::<ByteSize>().unwrap().0 as f64;
+                let tolerance = size_tolerance(n as f64) * (1.0 + 1e-9);
+                prop_assert!((back - n as f64).abs() <= tolerance, "{} → {} → {}", n, shown, back);
+            }
+
+            #[test]
+            fn rates_round_trip_within_rounding(exp in -3.0f64..11.0) {
+                let bps = 10f64.powf(exp);
+                let rate = Rate::from_bytes_per_sec(bps).unwrap();
+                let shown = rate.to_string();
+                let back = shown.parse::<Rate>().unwrap().bytes_per_sec();
+                let tolerance = if bps < 1.0 {
+                    0.0005 / 8.0
+                } else {
+                    size_tolerance(bps.round()) + 0.5
+                } * (1.0 + 1e-9);
+                prop_assert!((back - bps).abs() <= tolerance, "{} → {} → {}", bps, shown, back);
+            }
+
+            #[test]
+            fn durations_round_trip_within_rounding(ns in 0u64..100_000_000_000_000) {
+                let d = Duration::from_nanos(ns);
+                let shown = HumanDuration(d).to_string();
+                let back = shown.parse::<HumanDuration>().unwrap().0.as_secs_f64();
+                let secs = d.as_secs_f64();
+                let tolerance = if secs < 1e-3 {
+                    0.5e-6
+                } else if secs < 1.0 {
+                    0.05e-3
+                } else {
+                    0.005
+                } * (1.0 + 1e-6);
+                prop_assert!((back - secs).abs() <= tolerance, "{} → {} → {}", secs, shown, back);
+            }
+        }
     }
 }

@@ -185,3 +185,135 @@ fn a_bad_export_target_fails_before_the_run() {
     assert_eq!(stderr.matches("error:").count(), 1, "said once: {stderr}");
     assert!(!results.exists(), "no run was started");
 }
+
+/// Runs `coldbench run` on `text` saved as `file` in a fresh directory.
+fn run_scenario_text(file: &str, text: &str) -> assert_cmd::assert::Assert {
+    let dir = tempfile::tempdir().unwrap();
+    let path = write(dir.path(), file, text);
+    coldbench()
+        .args(["run", "--no-progress", "--results-dir"])
+        .arg(dir.path().join("results"))
+        .arg(&path)
+        .timeout(std::time::Duration::from_secs(60))
+        .assert()
+}
+
+/// A tiny but positive rate used to pass validation and then panic converting seconds to a
+/// `Duration`; now it is refused up front, at its position, naming the bound.
+#[test]
+fn a_tiny_rate_exits_2_with_a_location_not_a_panic() {
+    run_scenario_text(
+        "tiny.toml",
+        &GOOD.replace("100MB/s", "0.00000000000000000001B/s"),
+    )
+    .code(2)
+    .stderr(predicate::str::contains(
+        "tiny.toml:4:13: registry.bandwidth",
+    ))
+    .stderr(predicate::str::contains("1.0 kB/s"));
+}
+
+/// Values that passed validation before, each now a located exit 2 naming the bound or rule.
+#[test]
+fn hostile_values_exit_2_with_a_location() {
+    let with_ready = |ready: &str| format!("{GOOD}ready = {{ {ready} }}\n");
+    let cases = [
+        (
+            with_ready("port = 0"),
+            ":8:18: variant[0].ready.port",
+            "1 to 65535",
+        ),
+        (
+            with_ready("status = 0"),
+            ":8:20: variant[0].ready.status",
+            "100 to 599",
+        ),
+        (
+            with_ready("timeout = \"0s\""),
+            ":8:21: variant[0].ready.timeout",
+            "1 ms to 10 min",
+        ),
+        (
+            GOOD.replace("[registry]\n", "[registry]\nlatency = \"1000000h\"\n"),
+            ":4:11: registry.latency",
+            "at most 10 s",
+        ),
+        (
+            GOOD.replace("size = \"2MB\"", "size = \"0B\""),
+            ":7:18: variant[0].synth.size",
+            "1.0 MB to 100.00 GB",
+        ),
+        (
+            GOOD.replace("repetitions = 1", "repetitions = 4294967295"),
+            ":2:15: repetitions",
+            "1 to 1000",
+        ),
+        (
+            format!("{GOOD}env = {{ \"A=B\" = \"x\" }}\n"),
+            ":8:9: variant[0].env",
+            "letters, digits and '_'",
+        ),
+    ];
+    for (text, location, message) in cases {
+        run_scenario_text("h.toml", &text)
+            .code(2)
+            .stderr(predicate::str::contains(format!("h.toml{location}")))
+            .stderr(predicate::str::contains(message));
+    }
+}
+
+/// A 10 MB value is not echoed back: the error stays short.
+#[test]
+fn a_huge_value_is_not_echoed_back() {
+    let huge = "a".repeat(10_000_000);
+    for text in [
+        GOOD.replace("name = \"t\"", &format!("name = \"{huge}\"")),
+        GOOD.replace("100MB/s", &huge),
+        GOOD.replace("repetitions = 1", &format!("repetitions = \"{huge}\"")),
+    ] {
+        let out = run_scenario_text("huge.toml", &text)
+            .code(2)
+            .get_output()
+            .clone();
+        assert!(out.stderr.len() < 1000, "{} bytes", out.stderr.len());
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            stderr.contains("huge.toml:") && stderr.contains('…'),
+            "{stderr}"
+        );
+    }
+}
+
+/// 10,000 nested arrays, inline tables or dotted keys: an error, never a stack overflow.
+#[test]
+fn deep_nesting_exits_2_with_a_clear_message() {
+    let deep = [
+        format!("x = {}1{}\n", "[".repeat(10_000), "]".repeat(10_000)),
+        format!("x = {}1{}\n", "{ a = ".repeat(10_000), " }".repeat(10_000)),
+        format!("{} = 1\n", vec!["x"; 10_000].join(".")),
+        format!("[{}]\n", vec!["x"; 10_000].join(".")),
+    ];
+    for text in deep {
+        run_scenario_text("deep.toml", &text)
+            .code(2)
+            .stderr(predicate::str::contains("deep.toml"))
+            .stderr(predicate::str::contains("nested too deeply"));
+    }
+}
+
+/// A variant that fails to prepare names the scenario file and the variant's line:column, and
+/// the cause is said once (no `caused by:` repeating the message).
+#[test]
+fn prepare_errors_name_the_file_and_the_variants_position_once() {
+    let text = GOOD.replace(
+        "synth = { size = \"2MB\" }",
+        "registry = \"127.0.0.1:1/x:latest\"",
+    );
+    let out = run_scenario_text("p.toml", &text)
+        .code(2)
+        .stderr(predicate::str::contains("p.toml:6:8: variant \"small\": "))
+        .get_output()
+        .clone();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(stderr.matches("Connection refused").count(), 1, "{stderr}");
+}

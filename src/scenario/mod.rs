@@ -1,11 +1,17 @@
 //! Scenario files: parsing, validation, and errors that point at `file:line:column`.
 
+mod checked;
+pub mod limits;
 mod schema;
 
 use std::collections::HashMap;
 use std::fmt;
+use std::io::Read;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
+
+use crate::units::{clip, clip_to};
+use limits::*;
 
 pub use schema::{
     BurstSpec, DockerSettings, DockerfileSpec, DriverKind, NodeChoice, Placement, ReadySpec,
@@ -62,16 +68,83 @@ fn line_column(text: &str, offset: usize) -> (usize, usize) {
     (line, before[line_start..].chars().count() + 1)
 }
 
+/// Longest error message: what serde or toml say is clipped to this many characters.
+const MAX_MESSAGE_CHARS: usize = 1000;
+
+/// `message` with every quoted (`"…"`, `` `…` ``) part clipped to
+/// [`crate::units::MAX_ECHO_CHARS`], then the whole to [`MAX_MESSAGE_CHARS`].
+fn clip_message(message: &str) -> String {
+    let mut out = String::new();
+    let mut inside: Option<(char, String, bool)> = None; // quote, text so far, escaping
+    for c in message.chars() {
+        match &mut inside {
+            None => {
+                out.push(c);
+                if c == '"' || c == '`' {
+                    inside = Some((c, String::new(), false));
+                }
+            }
+            Some((_, text, escaping)) if *escaping => {
+                text.push(c);
+                *escaping = false;
+            }
+            Some((quote, text, escaping)) => {
+                if c == *quote {
+                    out.push_str(&clip(text));
+                    out.push(c);
+                    inside = None;
+                } else {
+                    *escaping = c == '\\' && *quote == '"';
+                    text.push(c);
+                }
+            }
+        }
+    }
+    if let Some((_, text, _)) = inside {
+        out.push_str(&clip(&text));
+    }
+    clip_to(&out, MAX_MESSAGE_CHARS)
+}
+
+/// Says a recursion-limit error plainly: the parser's nesting limit, not a crash.
+fn explain(message: &str) -> String {
+    if message.contains("recursion") || message.contains("recurse") {
+        format!("nested too deeply: arrays, tables or dotted keys past the TOML parser's limit ({message})")
+    } else {
+        message.to_string()
+    }
+}
+
 impl Scenario {
-    /// Reads, parses and validates the scenario at `path`.
+    /// Reads, parses and validates the scenario at `path` (at most [`MAX_FILE_BYTES`]).
     pub fn load(path: &Path) -> Result<Scenario, ScenarioError> {
-        let source = std::fs::read_to_string(path).map_err(|e| ScenarioError {
+        let error = |message: String| ScenarioError {
             file: path.to_path_buf(),
             position: None,
             field: None,
-            message: format!("cannot read the scenario file: {e}"),
+            message,
+        };
+        let mut bytes = Vec::new();
+        std::fs::File::open(path)
+            .and_then(|f| f.take(MAX_FILE_BYTES as u64 + 1).read_to_end(&mut bytes))
+            .map_err(|e| error(format!("cannot read the scenario file: {e}")))?;
+        if bytes.len() > MAX_FILE_BYTES {
+            return Err(error(format!(
+                "the scenario file is larger than {MAX_FILE_BYTES} bytes, the most allowed"
+            )));
+        }
+        let source = String::from_utf8(bytes).map_err(|e| {
+            error(format!(
+                "cannot read the scenario file: not UTF-8 text ({e})"
+            ))
         })?;
         Scenario::parse(path, source)
+    }
+
+    /// `file:line:column` of `span` in this scenario's text.
+    pub fn locate(&self, span: Range<usize>) -> String {
+        let (line, column) = line_column(&self.source, span.start);
+        format!("{}:{line}:{column}", self.path.display())
     }
 
     /// Parses and validates scenario text; `path` is used in errors and for the default name.
@@ -80,16 +153,16 @@ impl Scenario {
             |span: Option<Range<usize>>, field: Option<String>, message: String| ScenarioError {
                 file: path.to_path_buf(),
                 position: span.map(|s| line_column(&source, s.start)),
-                field,
-                message,
+                field: field.map(|f| clip(&f)),
+                message: clip_message(&explain(message.trim())),
             };
         let deserializer = toml::de::Deserializer::parse(&source)
-            .map_err(|e| error(e.span(), None, e.message().trim().to_string()))?;
+            .map_err(|e| error(e.span(), None, e.message().to_string()))?;
         let file: ScenarioFile = serde_path_to_error::deserialize(deserializer).map_err(|e| {
             let field = e.path().to_string();
             let field = (!field.is_empty() && field != ".").then_some(field);
             let inner = e.into_inner();
-            error(inner.span(), field, inner.message().trim().to_string())
+            error(inner.span(), field, inner.message().to_string())
         })?;
         let name = scenario_name(&file, path)
             .map_err(|(span, field, message)| error(span, Some(field), message))?;
@@ -110,7 +183,7 @@ type Invalid = (Option<Range<usize>>, String, String);
 /// name (no `/`, `\`, `..`, control characters, spaces or leading dot).
 fn is_valid_name(name: &str, uppercase: bool) -> bool {
     !name.is_empty()
-        && name.len() <= 64
+        && name.len() <= MAX_NAME_LEN
         && name.split(['.', '_', '-']).all(|part| {
             !part.is_empty()
                 && part.chars().all(|c| {
@@ -131,7 +204,7 @@ fn scenario_name(file: &ScenarioFile, path: &Path) -> Result<String, Invalid> {
             return Err((
                 Some(name.span()),
                 "name".into(),
-                format!("invalid scenario name {value:?}: use {ALLOWED}"),
+                format!("invalid scenario name {:?}: use {ALLOWED}", clip(value)),
             ));
         }
         return Ok(value.clone());
@@ -152,55 +225,11 @@ fn scenario_name(file: &ScenarioFile, path: &Path) -> Result<String, Invalid> {
     Ok(stem)
 }
 
-/// Checks what serde cannot: sources, names, ranges. `source` is the file's text, read again
-/// for positions the schema does not keep.
+/// Checks what serde cannot: sources, names, ranges of spanned values.
 fn validate(file: &ScenarioFile) -> Result<(), Invalid> {
-    match *file.driver.get_ref() {
-        DriverKind::Docker => {}
-        other => {
-            return Err((
-                Some(file.driver.span()),
-                "driver".into(),
-                format!(
-                    "driver \"{}\" is not available yet; use \"docker\"",
-                    format!("{other:?}").to_lowercase()
-                ),
-            ))
-        }
-    }
+    check_driver(&file.driver)?;
     if let Some(burst) = &file.burst {
-        for (value, key, max) in [
-            (&burst.nodes, "burst.nodes", 16),
-            (&burst.replicas, "burst.replicas", 500),
-        ] {
-            if !(1..=max).contains(value.get_ref()) {
-                return Err((
-                    Some(value.span()),
-                    key.into(),
-                    format!("{key} = {}: expected 1 to {max}", value.get_ref()),
-                ));
-            }
-        }
-        if let Some(step) = &burst.step {
-            if *step.add.get_ref() == 0 {
-                return Err((
-                    Some(step.add.span()),
-                    "burst.step.add".into(),
-                    "burst.step.add = 0: expected at least 1 replica per step".into(),
-                ));
-            }
-        }
-        let sockets = file.docker.node_sockets.len();
-        if sockets > 0 && sockets != *burst.nodes.get_ref() as usize {
-            return Err((
-                Some(burst.nodes.span()),
-                "docker.node_sockets".into(),
-                format!(
-                    "{sockets} node_sockets for burst.nodes = {}: give one socket per node",
-                    burst.nodes.get_ref()
-                ),
-            ));
-        }
+        check_burst(burst, &file.docker)?;
     }
     if file.variants.is_empty() {
         return Err((
@@ -209,96 +238,225 @@ fn validate(file: &ScenarioFile) -> Result<(), Invalid> {
             "no variants: add at least one [[variant]] table".into(),
         ));
     }
+    if file.variants.len() > MAX_VARIANTS {
+        return Err((
+            Some(file.variants[MAX_VARIANTS].name.span()),
+            "variant".into(),
+            format!(
+                "{} variants: at most {MAX_VARIANTS} are allowed",
+                file.variants.len()
+            ),
+        ));
+    }
     let mut seen: HashMap<&str, usize> = HashMap::new();
     for (i, v) in file.variants.iter().enumerate() {
-        let field = |key: &str| format!("variant[{i}].{key}");
-        let name = v.name.get_ref();
-        if !is_valid_name(name, false) {
-            return Err((
-                Some(v.name.span()),
-                field("name"),
-                format!(
-                    "invalid variant name {name:?}: use lowercase letters and digits, separated by single '.', '_' or '-' (at most 64 characters)"
-                ),
-            ));
-        }
-        if let Some(first) = seen.insert(name, i) {
-            return Err((
-                Some(v.name.span()),
-                field("name"),
-                format!("duplicate variant name {name:?} (also used by variant[{first}]): names must be unique"),
-            ));
-        }
-        let sources = [
-            v.synth.is_some(),
-            v.dockerfile.is_some(),
-            v.image.is_some(),
-            v.registry.is_some(),
-        ]
-        .iter()
-        .filter(|&&s| s)
-        .count();
-        if sources != 1 {
-            let what = if sources == 0 {
-                "has no image source"
-            } else {
-                "has more than one image source"
-            };
-            return Err((
-                Some(v.name.span()),
-                format!("variant[{i}]"),
-                format!("variant {name:?} {what}: give exactly one of synth = {{ size = \"50MB\" }}, dockerfile = {{ context = \"dir\" }}, image = \"name:tag\", registry = \"host:port/repo:tag\""),
-            ));
-        }
-        if let Some(level) = &v.compression_level {
-            if *level.get_ref() > 9 {
-                return Err((
-                    Some(level.span()),
-                    field("compression_level"),
-                    format!("compression_level = {}: expected 0 to 9", level.get_ref()),
-                ));
-            }
-        }
-        if let Some(synth) = &v.synth {
-            let layers = *synth.layers.get_ref();
-            if !(1..=100).contains(&layers) {
-                return Err((
-                    Some(synth.layers.span()),
-                    field("synth.layers"),
-                    format!("layers = {layers}: expected 1 to 100"),
-                ));
-            }
-            let c = *synth.compressibility.get_ref();
-            if !(0.0..=0.95).contains(&c) {
-                return Err((
-                    Some(synth.compressibility.span()),
-                    field("synth.compressibility"),
-                    format!(
-                        "compressibility = {c}: expected a fraction from 0 (random bytes) to 0.95"
-                    ),
-                ));
-            }
-        }
-        if !v.ready.http.starts_with('/') {
-            return Err((
-                None,
-                field("ready.http"),
-                format!(
-                    "ready.http = {:?}: expected a path starting with '/'",
-                    v.ready.http
-                ),
-            ));
-        }
-        if let (Some(port), Some(_)) = (&v.ready.port, &file.burst) {
-            return Err((
-                Some(port.span()),
-                field("ready.port"),
-                format!("ready.port = {}: in a burst each replica gets its own free port through the PORT environment variable; remove `port` (the app must listen on $PORT)", port.get_ref()),
-            ));
-        }
+        check_variant(i, v, &mut seen, file.burst.is_some())?;
     }
     Ok(())
 }
 
+/// Only the Docker driver is available.
+fn check_driver(driver: &toml::Spanned<DriverKind>) -> Result<(), Invalid> {
+    match *driver.get_ref() {
+        DriverKind::Docker => Ok(()),
+        other => Err((
+            Some(driver.span()),
+            "driver".into(),
+            format!(
+                "driver \"{}\" is not available yet; use \"docker\"",
+                format!("{other:?}").to_lowercase()
+            ),
+        )),
+    }
+}
+
+/// `value` within `1..=max`, else an error at it naming `key` and the range.
+fn check_count(
+    value: &toml::Spanned<u32>,
+    key: &str,
+    field: String,
+    max: u32,
+) -> Result<(), Invalid> {
+    if (1..=max).contains(value.get_ref()) {
+        return Ok(());
+    }
+    Err((
+        Some(value.span()),
+        field,
+        format!("{key} = {}: expected 1 to {max}", value.get_ref()),
+    ))
+}
+
+/// `[burst]`: node and replica counts, steps, sockets.
+fn check_burst(burst: &BurstSpec, docker: &DockerSettings) -> Result<(), Invalid> {
+    check_count(
+        &burst.nodes,
+        "burst.nodes",
+        "burst.nodes".into(),
+        MAX_BURST_NODES,
+    )?;
+    check_count(
+        &burst.replicas,
+        "burst.replicas",
+        "burst.replicas".into(),
+        MAX_BURST_REPLICAS,
+    )?;
+    if let Some(step) = &burst.step {
+        check_count(
+            &step.add,
+            "burst.step.add",
+            "burst.step.add".into(),
+            MAX_BURST_REPLICAS,
+        )?;
+    }
+    let sockets = docker.node_sockets.len();
+    if sockets > 0 && sockets != *burst.nodes.get_ref() as usize {
+        return Err((
+            Some(burst.nodes.span()),
+            "docker.node_sockets".into(),
+            format!(
+                "{sockets} node_sockets for burst.nodes = {}: give one socket per node",
+                burst.nodes.get_ref()
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// One `[[variant]]`: its name, its one source, and its ranges.
+fn check_variant<'a>(
+    i: usize,
+    v: &'a VariantSpec,
+    seen: &mut HashMap<&'a str, usize>,
+    in_burst: bool,
+) -> Result<(), Invalid> {
+    let field = |key: &str| format!("variant[{i}].{key}");
+    let name = v.name.get_ref();
+    if !is_valid_name(name, false) {
+        return Err((
+            Some(v.name.span()),
+            field("name"),
+            format!(
+                "invalid variant name {:?}: use lowercase letters and digits, separated by single '.', '_' or '-' (at most {MAX_NAME_LEN} characters)",
+                clip(name)
+            ),
+        ));
+    }
+    if let Some(first) = seen.insert(name, i) {
+        return Err((
+            Some(v.name.span()),
+            field("name"),
+            format!("duplicate variant name {name:?} (also used by variant[{first}]): names must be unique"),
+        ));
+    }
+    check_source(i, v)?;
+    if let Some(level) = &v.compression_level {
+        if *level.get_ref() > 9 {
+            return Err((
+                Some(level.span()),
+                field("compression_level"),
+                format!("compression_level = {}: expected 0 to 9", level.get_ref()),
+            ));
+        }
+    }
+    if let Some(synth) = &v.synth {
+        check_synth(synth, &field)?;
+    }
+    check_ready(&v.ready, &field, in_burst)
+}
+
+/// Exactly one of `synth`, `dockerfile`, `image`, `registry`.
+fn check_source(i: usize, v: &VariantSpec) -> Result<(), Invalid> {
+    let sources = [
+        v.synth.is_some(),
+        v.dockerfile.is_some(),
+        v.image.is_some(),
+        v.registry.is_some(),
+    ]
+    .iter()
+    .filter(|&&s| s)
+    .count();
+    if sources == 1 {
+        return Ok(());
+    }
+    let what = if sources == 0 {
+        "has no image source"
+    } else {
+        "has more than one image source"
+    };
+    Err((
+        Some(v.name.span()),
+        format!("variant[{i}]"),
+        format!("variant {:?} {what}: give exactly one of synth = {{ size = \"50MB\" }}, dockerfile = {{ context = \"dir\" }}, image = \"name:tag\", registry = \"host:port/repo:tag\"", v.name.get_ref()),
+    ))
+}
+
+/// `synth`: layer count and compressibility (the size is checked while parsing).
+fn check_synth(synth: &SynthSpec, field: &dyn Fn(&str) -> String) -> Result<(), Invalid> {
+    check_count(
+        &synth.layers,
+        "layers",
+        field("synth.layers"),
+        MAX_SYNTH_LAYERS,
+    )?;
+    let c = *synth.compressibility.get_ref();
+    if !(0.0..=0.95).contains(&c) {
+        return Err((
+            Some(synth.compressibility.span()),
+            field("synth.compressibility"),
+            format!("compressibility = {c}: expected a fraction from 0 (random bytes) to 0.95"),
+        ));
+    }
+    Ok(())
+}
+
+/// `ready`: the path and the port (status and timeout are checked while parsing).
+fn check_ready(
+    ready: &ReadySpec,
+    field: &dyn Fn(&str) -> String,
+    in_burst: bool,
+) -> Result<(), Invalid> {
+    let http = ready.http.get_ref();
+    let problem = if !http.starts_with('/') {
+        Some("expected a path starting with '/'".to_string())
+    } else if http.len() > MAX_TEXT_LEN {
+        Some(format!(
+            "{} bytes long: expected at most {MAX_TEXT_LEN}",
+            http.len()
+        ))
+    } else if http.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        Some("expected a path without spaces or control characters".to_string())
+    } else {
+        None
+    };
+    if let Some(problem) = problem {
+        return Err((
+            Some(ready.http.span()),
+            field("ready.http"),
+            format!("ready.http = {:?}: {problem}", clip(http)),
+        ));
+    }
+    let Some(port) = &ready.port else {
+        return Ok(());
+    };
+    if *port.get_ref() == 0 {
+        return Err((
+            Some(port.span()),
+            field("ready.port"),
+            "ready.port = 0: expected a TCP port, 1 to 65535".into(),
+        ));
+    }
+    if in_burst {
+        return Err((
+            Some(port.span()),
+            field("ready.port"),
+            format!("ready.port = {}: in a burst each replica gets its own free port through the PORT environment variable; remove `port` (the app must listen on $PORT)", port.get_ref()),
+        ));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod proptests;
 #[cfg(test)]
 mod tests;

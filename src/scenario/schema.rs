@@ -6,6 +6,7 @@ use std::num::NonZeroU32;
 use serde::{Deserialize, Serialize};
 use toml::Spanned;
 
+use super::checked;
 use crate::units::{ByteSize, HumanDuration, Rate};
 
 /// A whole scenario file.
@@ -19,7 +20,10 @@ pub struct ScenarioFile {
     #[serde(default = "default_driver")]
     pub driver: Spanned<DriverKind>,
     /// Measured samples per variant (every variant gets the same count).
-    #[serde(default = "default_repetitions")]
+    #[serde(
+        default = "default_repetitions",
+        deserialize_with = "checked::repetitions"
+    )]
     pub repetitions: NonZeroU32,
     /// Run one unmeasured (marked) warm-up sample per variant first.
     #[serde(default)]
@@ -65,10 +69,13 @@ pub enum DriverKind {
 #[serde(deny_unknown_fields)]
 pub struct RegistrySettings {
     /// Egress bandwidth shared by every connection; unlimited when absent.
+    #[serde(default, deserialize_with = "checked::rate")]
     pub bandwidth: Option<Rate>,
     /// Delay before each response's head.
+    #[serde(default, deserialize_with = "checked::latency")]
     pub latency: Option<HumanDuration>,
     /// Each node's own downlink, nested under `bandwidth` (bursts; unlimited when absent).
+    #[serde(default, deserialize_with = "checked::rate")]
     pub node_bandwidth: Option<Rate>,
 }
 
@@ -79,6 +86,7 @@ pub struct DockerSettings {
     /// Engine address (`unix:///var/run/docker.sock`, `tcp://127.0.0.1:2375`); default
     /// `$DOCKER_HOST`, then the local socket. Builds and exports `dockerfile`/`image` variants,
     /// and measures unless `node = "fresh"`.
+    #[serde(default, deserialize_with = "checked::opt_text")]
     pub host: Option<String>,
     /// Where cold starts happen: `fresh` (a dedicated dockerd with an empty data root, started
     /// and removed by the harness; needs root and dockerd), `engine` (the engine above), or
@@ -86,7 +94,7 @@ pub struct DockerSettings {
     #[serde(default)]
     pub node: NodeChoice,
     /// Engines to use as a burst's nodes instead of fresh ones (one per node).
-    #[serde(default)]
+    #[serde(default, deserialize_with = "checked::texts")]
     pub node_sockets: Vec<String>,
 }
 
@@ -123,6 +131,7 @@ pub struct StepSpec {
     /// Replicas added per step.
     pub add: Spanned<u32>,
     /// Time between steps.
+    #[serde(deserialize_with = "checked::step_every")]
     pub every: HumanDuration,
 }
 
@@ -150,16 +159,19 @@ pub struct VariantSpec {
     /// A Dockerfile built through the engine.
     pub dockerfile: Option<DockerfileSpec>,
     /// An image already in the engine (`name:tag`), exported and compressed.
+    #[serde(default, deserialize_with = "checked::reference")]
     pub image: Option<String>,
     /// An image in an upstream registry (`host[:port]/repo:tag`), copied as is.
+    #[serde(default, deserialize_with = "checked::reference")]
     pub registry: Option<String>,
     /// gzip level (0–9) for layers of `dockerfile` and `image` variants (default 6).
     pub compression_level: Option<Spanned<u32>>,
     /// How to tell the container is ready.
     #[serde(default)]
     pub ready: ReadySpec,
-    /// Extra environment variables for the container.
-    #[serde(default)]
+    /// Extra environment variables for the container: POSIX-style names (ASCII letters, digits
+    /// and `_`, not starting with a digit).
+    #[serde(default, deserialize_with = "checked::vars")]
     pub env: BTreeMap<String, String>,
 }
 
@@ -168,14 +180,16 @@ pub struct VariantSpec {
 #[serde(deny_unknown_fields)]
 pub struct DockerfileSpec {
     /// Build context, relative to the scenario file's directory.
+    #[serde(deserialize_with = "checked::text")]
     pub context: String,
     /// Dockerfile path inside the context (default `Dockerfile`).
-    #[serde(default = "default_dockerfile")]
+    #[serde(default = "default_dockerfile", deserialize_with = "checked::text")]
     pub file: String,
     /// Stage to build (multi-stage `--target`).
+    #[serde(default, deserialize_with = "checked::opt_text")]
     pub target: Option<String>,
-    /// `--build-arg`s.
-    #[serde(default)]
+    /// `--build-arg`s, named like environment variables.
+    #[serde(default, deserialize_with = "checked::vars")]
     pub build_args: BTreeMap<String, String>,
 }
 
@@ -188,6 +202,7 @@ fn default_dockerfile() -> String {
 #[serde(deny_unknown_fields)]
 pub struct SynthSpec {
     /// Total compressed size of the layers.
+    #[serde(deserialize_with = "checked::synth_size")]
     pub size: ByteSize,
     /// Number of layers (the last holds the `coldbench-hello` entrypoint).
     #[serde(default = "one")]
@@ -212,20 +227,20 @@ fn zero() -> Spanned<f64> {
 pub struct ReadySpec {
     /// Path to GET.
     #[serde(default = "root_path")]
-    pub http: String,
+    pub http: Spanned<String>,
     /// Port on 127.0.0.1 (host network); when absent the harness picks a free one and passes
     /// it to the container as `PORT`. Not allowed in a burst (replicas on a node would share it).
     pub port: Option<Spanned<u16>>,
     /// Expected HTTP status.
-    #[serde(default = "ok_status")]
+    #[serde(default = "ok_status", deserialize_with = "checked::status")]
     pub status: u16,
     /// Give up after this long.
-    #[serde(default = "ready_timeout")]
+    #[serde(default = "ready_timeout", deserialize_with = "checked::ready_timeout")]
     pub timeout: HumanDuration,
 }
 
-fn root_path() -> String {
-    "/".into()
+fn root_path() -> Spanned<String> {
+    Spanned::new(0..0, "/".into())
 }
 fn ok_status() -> u16 {
     200

@@ -221,3 +221,194 @@ fn the_shipped_scenarios_load() {
         );
     }
 }
+
+/// `err` for `GOOD` with `from` replaced by `to`.
+fn err_with(from: &str, to: &str) -> String {
+    assert!(GOOD.contains(from), "{from}");
+    err(&GOOD.replace(from, to))
+}
+
+#[test]
+fn rates_are_bounded_at_validation_with_a_location() {
+    let e = err_with("100MB/s", "0.00000000000000000001B/s");
+    assert!(e.starts_with("s.toml:5:13: registry.bandwidth:"), "{e}");
+    assert!(e.contains("at least 1.0 kB/s"), "{e}");
+    let e = err_with("100MB/s", "1TB/s");
+    assert!(e.starts_with("s.toml:5:13: registry.bandwidth:"), "{e}");
+    assert!(e.contains("at most 100.00 GB/s"), "{e}");
+    let e = err_with("latency = \"20ms\"", "node_bandwidth = \"1bit/s\"");
+    assert!(
+        e.starts_with("s.toml:6:18: registry.node_bandwidth:"),
+        "{e}"
+    );
+    assert!(e.contains("at least 1.0 kB/s"), "{e}");
+}
+
+#[test]
+fn ready_port_zero_is_rejected() {
+    let e = err_with("port = 9000", "port = 0");
+    assert!(e.starts_with("s.toml:13:30: variant[1].ready.port:"), "{e}");
+    assert!(e.contains("1 to 65535"), "{e}");
+}
+
+#[test]
+fn ready_status_outside_100_to_599_is_rejected() {
+    for status in ["0", "99", "600", "65535"] {
+        let e = err_with("port = 9000", &format!("port = 9000, status = {status}"));
+        assert!(
+            e.starts_with("s.toml:13:45: variant[1].ready.status:"),
+            "{e}"
+        );
+        assert!(e.contains("100 to 599"), "{e}");
+    }
+}
+
+#[test]
+fn ready_timeout_is_bounded() {
+    for timeout in ["0s", "11m", "1000000h"] {
+        let e = err_with(
+            "port = 9000",
+            &format!("port = 9000, timeout = \"{timeout}\""),
+        );
+        assert!(
+            e.starts_with("s.toml:13:46: variant[1].ready.timeout:"),
+            "{e}"
+        );
+        assert!(e.contains("1 ms to 10 min"), "{e}");
+    }
+}
+
+#[test]
+fn latency_is_bounded() {
+    let e = err_with("20ms", "1000000h");
+    assert!(e.starts_with("s.toml:6:11: registry.latency:"), "{e}");
+    assert!(e.contains("at most 10 s"), "{e}");
+}
+
+#[test]
+fn burst_step_every_is_bounded() {
+    for every in ["0s", "2h"] {
+        let text = BURST.replace(
+            "replicas = 4\n",
+            &format!("replicas = 4\nstep = {{ add = 1, every = \"{every}\" }}\n"),
+        );
+        let e = err(&text.replace(", port = 9000", ""));
+        assert!(e.starts_with("s.toml:6:27: burst.step.every:"), "{e}");
+        assert!(e.contains("1 ms to 1 h"), "{e}");
+    }
+}
+
+#[test]
+fn env_names_must_be_posix_names() {
+    for name in ["\"\"", "\"A=B\"", "\"NUL\\u0000\"", "\"1ABC\"", "\"A-B\""] {
+        let e = err_with(
+            "ready = { http = \"/\", port = 9000 }",
+            &format!("env = {{ {name} = \"x\" }}"),
+        );
+        assert!(e.starts_with("s.toml:13:9: variant[1].env"), "{name}: {e}");
+        assert!(
+            e.contains("letters, digits and '_', not starting with a digit"),
+            "{e}"
+        );
+    }
+    parse(&GOOD.replace(
+        "ready = { http = \"/\", port = 9000 }",
+        "env = { _A1 = \"x=y\", lower = \"\" }",
+    ))
+    .unwrap();
+}
+
+#[test]
+fn empty_image_references_are_rejected() {
+    for key in ["image", "registry"] {
+        let e = err_with("synth = { size = \"5MB\" }", &format!("{key} = \"\""));
+        assert!(
+            e.starts_with(&format!("s.toml:12:{}: variant[1].{key}:", key.len() + 4)),
+            "{e}"
+        );
+        assert!(e.contains("empty"), "{e}");
+    }
+}
+
+#[test]
+fn synth_size_is_bounded_at_validation() {
+    for size in ["0B", "999kB", "101GB"] {
+        let e = err_with("size = \"5MB\"", &format!("size = \"{size}\""));
+        assert!(e.starts_with("s.toml:12:18: variant[1].synth.size:"), "{e}");
+        assert!(e.contains("1.0 MB to 100.00 GB"), "{e}");
+    }
+    let e = err_with("size = \"5MB\"", "size = 0");
+    assert!(e.contains("1.0 MB to 100.00 GB"), "{e}");
+}
+
+#[test]
+fn synth_layers_are_bounded() {
+    let e = err_with("layers = 6", "layers = 128");
+    assert!(
+        e.starts_with("s.toml:9:36: variant[0].synth.layers:"),
+        "{e}"
+    );
+    assert!(e.contains("1 to 127"), "{e}");
+    parse(&GOOD.replace("layers = 6", "layers = 127")).unwrap();
+}
+
+#[test]
+fn repetitions_are_bounded() {
+    let e = err_with("repetitions = 3", "repetitions = 4294967295");
+    assert!(e.starts_with("s.toml:3:15: repetitions:"), "{e}");
+    assert!(e.contains("1 to 1000"), "{e}");
+}
+
+#[test]
+fn long_strings_are_bounded_and_not_echoed() {
+    let long = "a".repeat(10_000_000);
+    let cases = [
+        (
+            "name = \"demo\"",
+            format!("name = \"{long}\""),
+            "s.toml:2:8: name:",
+        ),
+        (
+            "ready = { http = \"/\"",
+            format!("ready = {{ http = \"/{long}\""),
+            "s.toml:13:18: variant[1].ready.http:",
+        ),
+        (
+            "synth = { size = \"5MB\" }",
+            format!("image = \"{long}\""),
+            "s.toml:12:9: variant[1].image:",
+        ),
+        (
+            "ready = { http = \"/\", port = 9000 }",
+            format!("env = {{ A = \"{long}\" }}"),
+            "s.toml:13:13: variant[1].env.A:",
+        ),
+        ("100MB/s", long.clone(), "s.toml:5:13: registry.bandwidth:"),
+        (
+            "repetitions = 3",
+            format!("repetitions = \"{long}\""),
+            "s.toml:3:15: repetitions:",
+        ),
+    ];
+    for (from, to, location) in cases {
+        let e = err_with(from, &to);
+        assert!(e.starts_with(location), "{}", &e[..200.min(e.len())]);
+        assert!(e.len() < 1000, "echoed: {}…", &e[..200]);
+    }
+}
+
+#[test]
+fn ready_http_errors_are_located() {
+    let e = err_with("http = \"/\"", "http = \"health\"");
+    assert!(e.starts_with("s.toml:13:18: variant[1].ready.http:"), "{e}");
+    assert!(e.contains("starting with '/'"), "{e}");
+}
+
+#[test]
+fn deep_nesting_is_an_error_not_a_stack_overflow() {
+    for (open, close) in [("[", "]"), ("{ a = ", " }")] {
+        let text = format!("x = {}1{}\n", open.repeat(10_000), close.repeat(10_000));
+        let e = err(&text);
+        assert!(e.starts_with("s.toml:1:"), "{}", &e[..200.min(e.len())]);
+    }
+}

@@ -183,7 +183,7 @@ impl Engine {
         let cancel = Arc::new(AtomicBool::new(false));
         let spec = ProbeSpec {
             port: c.port,
-            path: c.ready.http.clone(),
+            path: c.ready.http.get_ref().clone(),
             status: c.ready.status,
             timeout: c.ready.timeout.0,
             cancel: Some(cancel.clone()),
