@@ -170,3 +170,113 @@ fn a_missing_local_image_is_named() {
     );
     assert!(stderr.contains("no such image"), "{stderr}");
 }
+
+/// Builds `ctx` (relative to `base`) straight into a fresh store; returns the paths in its
+/// layers, or the error.
+async fn build_and_list(base: &Path, ctx: &str) -> Result<Vec<String>, String> {
+    use coldbench::image::dockerfile::{build, Destination};
+    let docker = bollard::Docker::connect_with_local_defaults().map_err(|e| e.to_string())?;
+    let store_dir = tempfile::tempdir().unwrap();
+    let store = coldbench::registry::Store::open(store_dir.path()).unwrap();
+    let spec = coldbench::scenario::DockerfileSpec {
+        context: ctx.to_string(),
+        file: "Dockerfile".into(),
+        target: None,
+        build_args: Default::default(),
+    };
+    let to = Destination {
+        store: &store,
+        repository: "coldbench/ctx",
+        tag: "latest",
+        level: 1,
+    };
+    let image = build(&docker, &spec, base, "ctx", &to)
+        .await
+        .map_err(|e| e.to_string())?;
+    let mut paths = Vec::new();
+    for layer in &image.layers {
+        let blob = std::fs::File::open(store.blob_path(&layer.digest)).unwrap();
+        let mut archive = tar::Archive::new(flate2::read::GzDecoder::new(blob));
+        for entry in archive.entries().unwrap() {
+            let entry = entry.unwrap();
+            paths.push(entry.path().unwrap().to_string_lossy().into_owned());
+        }
+    }
+    Ok(paths)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dockerignore_keeps_ignored_files_out_of_the_built_image() {
+    let Some(_docker) = common::docker() else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let ctx = dir.path().join("ctx");
+    std::fs::create_dir_all(ctx.join("secrets")).unwrap();
+    std::fs::create_dir_all(ctx.join("app/cache")).unwrap();
+    for f in [
+        "keep.txt",
+        "notes.log",
+        "important.log",
+        "secrets/key",
+        "app/main.txt",
+        "app/cache/x",
+    ] {
+        std::fs::write(ctx.join(f), f).unwrap();
+    }
+    std::fs::write(
+        ctx.join(".dockerignore"),
+        "# comment\n*.log\n!important.log\n/secrets\n**/cache\nDockerfile\n.dockerignore\n",
+    )
+    .unwrap();
+    std::fs::write(ctx.join("Dockerfile"), "FROM scratch\nCOPY . /ctx\n").unwrap();
+    let paths = build_and_list(dir.path(), "ctx").await.unwrap();
+    let has = |p: &str| paths.iter().any(|x| x.trim_end_matches('/') == p);
+    assert!(has("ctx/keep.txt") && has("ctx/important.log"), "{paths:?}");
+    assert!(has("ctx/app/main.txt"), "{paths:?}");
+    for gone in [
+        "ctx/notes.log",
+        "ctx/secrets",
+        "ctx/secrets/key",
+        "ctx/app/cache",
+    ] {
+        assert!(!has(gone), "{gone} was sent: {paths:?}");
+    }
+    // Docker ignores `.dockerignore` for COPY but still sends Dockerfile and .dockerignore.
+    assert!(
+        !has("ctx/Dockerfile") && !has("ctx/.dockerignore"),
+        "{paths:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sparse_file_in_the_context_builds() {
+    let Some(_docker) = common::docker() else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let ctx = dir.path().join("ctx");
+    std::fs::create_dir(&ctx).unwrap();
+    let sparse = std::fs::File::create(ctx.join("sparse.img")).unwrap();
+    sparse.set_len(8 * 1024 * 1024).unwrap();
+    std::os::unix::fs::FileExt::write_at(&sparse, b"end", 8 * 1024 * 1024 - 3).unwrap();
+    std::fs::write(ctx.join("Dockerfile"), "FROM scratch\nCOPY sparse.img /s\n").unwrap();
+    let paths = build_and_list(dir.path(), "ctx").await.unwrap();
+    assert!(paths.iter().any(|p| p == "s"), "{paths:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_context_of_root_or_outside_the_scenario_tree_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let base = dir.path().join("project/scenarios");
+    std::fs::create_dir_all(&base).unwrap();
+    std::fs::create_dir_all(dir.path().join("project/app")).unwrap();
+    std::fs::write(dir.path().join("project/app/Dockerfile"), "FROM scratch\n").unwrap();
+    std::fs::create_dir_all(dir.path().join("elsewhere")).unwrap();
+    std::fs::write(dir.path().join("elsewhere/Dockerfile"), "FROM scratch\n").unwrap();
+    std::os::unix::fs::symlink(dir.path().join("elsewhere"), base.join("link")).unwrap();
+    for ctx in ["/", "../../elsewhere", "link", "../../../../../../../.."] {
+        let e = build_and_list(&base, ctx).await.unwrap_err();
+        assert!(e.contains("context") && e.contains("refused"), "{ctx}: {e}");
+    }
+}

@@ -3,13 +3,15 @@
 
 use std::collections::{HashMap, VecDeque};
 use std::io;
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::AtomicU64;
+use std::sync::Arc;
 
 use bollard::query_parameters::{BuildImageOptions, ListImagesOptions, RemoveImageOptions};
 use bollard::Docker;
 use futures_util::StreamExt;
 
-use super::{local, ImageError, StoredImage};
+use super::{context, local, ImageError, StoredImage};
 use crate::registry::Store;
 use crate::scenario::DockerfileSpec;
 
@@ -37,36 +39,7 @@ pub async fn build(
     variant: &str,
     to: &Destination<'_>,
 ) -> Result<StoredImage, ImageError> {
-    let context = base_dir.join(&spec.context);
-    if !context.is_dir() {
-        return Err(ImageError::Build {
-            variant: variant.to_string(),
-            output: format!(
-                "build context {} is not a directory (dockerfile.context is relative to the scenario file)",
-                context.display()
-            ),
-        });
-    }
-    if !context.join(&spec.file).is_file() {
-        return Err(ImageError::Build {
-            variant: variant.to_string(),
-            output: format!("no Dockerfile at {}", context.join(&spec.file).display()),
-        });
-    }
-    let archive = {
-        let dir = context.clone();
-        tokio::task::spawn_blocking(move || tar_context(&dir))
-            .await
-            .map_err(|e| ImageError::Io {
-                what: "context archive thread".into(),
-                source: io::Error::other(e),
-            })?
-            .map_err(|source| ImageError::Io {
-                what: format!("archiving the build context {}", context.display()),
-                source,
-            })?
-    };
-
+    let context = checked_context(spec, base_dir, variant)?;
     let local_tag = format!("coldbench-build/{variant}:{}", std::process::id());
     let options = BuildImageOptions {
         dockerfile: spec.file.clone(),
@@ -83,7 +56,9 @@ pub async fn build(
         ..Default::default()
     };
     let dangling_before = dangling_images(docker).await;
-    let body = bollard::body_full(archive.into());
+    let sent = Arc::new(AtomicU64::new(0));
+    let (chunks, writer) = context::stream(context.clone(), spec.file.clone(), sent);
+    let body = bollard::body_try_stream(chunks);
     let mut stream = docker.build_image(options, None, Some(body));
     let mut last: VecDeque<String> = VecDeque::new();
     let mut keep = |line: &str| {
@@ -107,6 +82,11 @@ pub async fn build(
             }
             Err(e) => failure = Some(e.to_string()),
         }
+    }
+    // Dropping the request drops the body, so a writer the engine stopped reading ends too.
+    drop(stream);
+    if let Some(e) = archive_error(writer.await, &context) {
+        return Err(e);
     }
     if let Some(message) = failure {
         keep(&message);
@@ -158,10 +138,52 @@ async fn dangling_images(docker: &Docker) -> Option<std::collections::HashSet<St
     Some(images.into_iter().map(|i| i.id).collect())
 }
 
-/// The build context as a tar archive (in memory: contexts are sources, not images).
-fn tar_context(dir: &Path) -> io::Result<Vec<u8>> {
-    let mut builder = tar::Builder::new(Vec::new());
-    builder.follow_symlinks(false);
-    builder.append_dir_all(".", dir)?;
-    builder.into_inner()
+/// The context directory of `spec`, refused unless it is a directory the rules allow (see
+/// [`context::resolve`]) holding the Dockerfile.
+fn checked_context(
+    spec: &DockerfileSpec,
+    base_dir: &Path,
+    variant: &str,
+) -> Result<PathBuf, ImageError> {
+    let refuse = |output: String| ImageError::Build {
+        variant: variant.to_string(),
+        output,
+    };
+    let context = context::resolve(base_dir, &spec.context).map_err(|e| {
+        refuse(format!(
+            "{e} (dockerfile.context is relative to the scenario file)"
+        ))
+    })?;
+    if !context.is_dir() {
+        return Err(refuse(format!(
+            "build context {} is not a directory",
+            context.display()
+        )));
+    }
+    if !context::file_inside(&spec.file) || !context.join(&spec.file).is_file() {
+        return Err(refuse(format!(
+            "no Dockerfile {:?} inside the build context {} (dockerfile.file is relative to it and stays inside)",
+            spec.file,
+            context.display()
+        )));
+    }
+    Ok(context)
+}
+
+/// The archive writer's failure, unless the engine simply stopped reading (then the build's
+/// own error says why).
+fn archive_error(
+    joined: Result<io::Result<()>, tokio::task::JoinError>,
+    context: &Path,
+) -> Option<ImageError> {
+    let source = match joined {
+        Ok(Ok(())) => return None,
+        Ok(Err(e)) if e.kind() == io::ErrorKind::BrokenPipe => return None,
+        Ok(Err(e)) => e,
+        Err(e) => io::Error::other(e),
+    };
+    Some(ImageError::Io {
+        what: format!("archiving the build context {}", context.display()),
+        source,
+    })
 }

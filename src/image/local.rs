@@ -39,8 +39,10 @@ pub async fn import(
     tag: &str,
     level: u32,
 ) -> Result<StoredImage, ImageError> {
-    if let Err(e) = docker.inspect_image(image).await {
-        return Err(ImageError::LocalImage {
+    let inspected = docker
+        .inspect_image(image)
+        .await
+        .map_err(|e| ImageError::LocalImage {
             image: image.to_string(),
             cause: match e {
                 bollard::errors::Error::DockerResponseServerError {
@@ -48,8 +50,9 @@ pub async fn import(
                 } => "no such image in the engine (build or load it first)".to_string(),
                 other => other.to_string(),
             },
-        });
-    }
+        })?;
+    let size = inspected.size.map_or(0, |s| u64::try_from(s).unwrap_or(0));
+    ensure_room_for_export(store, image, size)?;
     let archive = tempfile::tempfile().map_err(|source| ImageError::Io {
         what: "creating a temp file for the export".into(),
         source,
@@ -83,6 +86,20 @@ pub async fn import(
         what: "image import thread".into(),
         source: io::Error::other(e),
     })?
+}
+
+/// Checks that the export spool (in the temp directory, about `size` bytes) and the layer
+/// blobs (in the store, at most about `size` bytes) fit, together if on one filesystem.
+fn ensure_room_for_export(store: &Store, image: &str, size: u64) -> Result<(), ImageError> {
+    use std::os::unix::fs::MetadataExt;
+    let tmp = std::env::temp_dir();
+    let dev = |p: &std::path::Path| std::fs::metadata(p).map(|m| m.dev()).ok();
+    let what = format!("exporting {image}");
+    if dev(&tmp).is_some() && dev(&tmp) == dev(store.dir()) {
+        return super::space::ensure(store.dir(), size.saturating_mul(2), &what);
+    }
+    super::space::ensure(&tmp, size, &format!("{what} (spool)"))?;
+    super::space::ensure(store.dir(), size, &format!("{what} (layers)"))
 }
 
 /// Reads a `docker save` archive (seekable) into the store.
@@ -237,4 +254,26 @@ fn entry_path<R: Read>(entry: &tar::Entry<'_, R>) -> String {
         .path()
         .map(|p| p.to_string_lossy().trim_start_matches("./").to_string())
         .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_export_larger_than_the_free_space_is_refused_before_spooling() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let e = ensure_room_for_export(&store, "big:1", u64::MAX / 4).unwrap_err();
+        let msg = e.to_string();
+        assert!(
+            msg.contains("exporting big:1") && msg.contains("free"),
+            "{msg}"
+        );
+        if crate::image::space::free_bytes(dir.path()).unwrap()
+            > 4 * super::super::space::MARGIN_BYTES
+        {
+            assert!(ensure_room_for_export(&store, "small:1", 0).is_ok());
+        }
+    }
 }

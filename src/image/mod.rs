@@ -1,11 +1,13 @@
 //! Images: how each variant's image is made and put into the embedded registry.
 
 pub mod anatomy;
+pub mod context;
 pub mod dockerfile;
 pub mod engine;
 pub mod hashing;
 pub mod local;
 pub mod oci;
+pub mod space;
 pub mod synth;
 pub mod upstream;
 
@@ -41,6 +43,13 @@ pub enum ImageError {
     Build { variant: String, output: String },
     #[error("upstream image: {0}")]
     Upstream(#[from] upstream::UpstreamError),
+    #[error("not enough free space for {what} in {}: {} needed (with margin), {} free", dir.display(), crate::units::format_bytes(*needed), crate::units::format_bytes(*free))]
+    NoSpace {
+        what: String,
+        dir: std::path::PathBuf,
+        needed: u64,
+        free: u64,
+    },
     #[error("serializing {0}: {1}")]
     Json(&'static str, serde_json::Error),
 }

@@ -30,6 +30,11 @@ pub fn build(store: &Store, variant: &str, spec: &SynthSpec) -> Result<StoredIma
     if HELLO_BINARY.is_empty() {
         return Err(ImageError::NoHelloBinary);
     }
+    super::space::ensure(
+        store.dir(),
+        spec.size.0,
+        &format!("synthetic image {variant:?}"),
+    )?;
     let seed = spec.seed.unwrap_or_else(|| name_seed(variant));
     let layer_count = (*spec.layers.get_ref()).max(1) as usize;
     let compressibility = *spec.compressibility.get_ref();
@@ -351,5 +356,37 @@ mod tests {
             e.to_string().contains("smaller than its entrypoint layer"),
             "{e}"
         );
+    }
+
+    fn bytes_under(dir: &std::path::Path) -> u64 {
+        std::fs::read_dir(dir).unwrap().fold(0, |n, e| {
+            let e = e.unwrap();
+            let m = e.metadata().unwrap();
+            n + if m.is_dir() {
+                bytes_under(&e.path())
+            } else {
+                m.len()
+            }
+        })
+    }
+
+    #[test]
+    fn a_synth_larger_than_the_free_space_fails_fast_and_writes_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let free = crate::image::space::free_bytes(dir.path()).unwrap();
+        let before = bytes_under(dir.path());
+        for size in [free.saturating_add(1), 18_000_000 * 1_000_000_000_000] {
+            let t = std::time::Instant::now();
+            let e = build(&store, "huge", &spec(size, 3, 0.0, None)).unwrap_err();
+            let msg = e.to_string();
+            assert!(
+                msg.contains("not enough free space") && msg.contains(" free"),
+                "{msg}"
+            );
+            assert!(msg.contains(&dir.path().display().to_string()), "{msg}");
+            assert!(t.elapsed() < std::time::Duration::from_secs(2));
+        }
+        assert_eq!(bytes_under(dir.path()), before, "nothing written");
     }
 }
