@@ -43,7 +43,8 @@ pub fn resolve(base_dir: &Path, context: &str) -> Result<PathBuf, String> {
         .canonicalize()
         .map_err(|e| format!("scenario directory {}: {e}", base_dir.display()))?;
     let root = base.parent().unwrap_or(&base);
-    if real.starts_with(root) && root.parent().is_some() {
+    // Inside the scenario's directory is always fine; its parent only when that is not `/`.
+    if real.starts_with(&base) || (real.starts_with(root) && root.parent().is_some()) {
         Ok(real)
     } else {
         Err(format!(
@@ -284,5 +285,16 @@ mod tests {
         assert!(file_inside("sub/Dockerfile.x"));
         assert!(!file_inside("../Dockerfile"));
         assert!(!file_inside("/etc/passwd"));
+    }
+
+    #[test]
+    fn a_scenario_in_a_top_level_directory_may_use_its_own_subdirectories() {
+        // /tmp's parent is `/`: the parent rule gives nothing there, but the scenario's own
+        // directory still holds usable contexts.
+        let top = Path::new("/tmp");
+        let app = tempfile::tempdir_in(top).unwrap();
+        let name = app.path().file_name().unwrap().to_str().unwrap();
+        assert!(resolve(top, name).is_ok(), "{:?}", resolve(top, name));
+        assert!(resolve(top, "..").unwrap_err().contains("refused"));
     }
 }
