@@ -171,35 +171,14 @@ async fn chunked_upload_post_patch_patch_put() {
     let location = start.header("location").unwrap().to_string();
     assert_eq!(location, format!("/v2/a/b/c/blobs/uploads/{id}"));
 
-    let resp = request(
-        addr,
-        "PATCH",
-        &location,
-        &[("Content-Range", "0-4")],
-        b"hello",
-    )
-    .await;
+    let resp = patch(addr, &location, "0-4", b"hello").await;
     assert_eq!((resp.status, resp.header("range")), (202, Some("0-4")));
-    let resp = request(
-        addr,
-        "PATCH",
-        &location,
-        &[("Content-Range", "0-4")],
-        b"hello",
-    )
-    .await;
+    let resp = patch(addr, &location, "0-4", b"hello").await;
     assert_eq!(
         (resp.status, resp.error_code()),
         (416, "RANGE_INVALID".into())
     );
-    let resp = request(
-        addr,
-        "PATCH",
-        &location,
-        &[("Content-Range", "5-10")],
-        b" world",
-    )
-    .await;
+    let resp = patch(addr, &location, "5-10", b" world").await;
     assert_eq!((resp.status, resp.header("range")), (202, Some("0-10")));
     let resp = request(addr, "GET", &location, &[], b"").await;
     assert_eq!((resp.status, resp.header("range")), (204, Some("0-10")));
@@ -485,6 +464,20 @@ fn tmp_bytes(dir: &tempfile::TempDir) -> u64 {
 }
 
 /// Sends raw request bytes, then reads the whole response.
+/// The upload at `location` holds `hello` (offset 5), and a final PUT of ` world` completes it.
+async fn finishes_hello_world(addr: std::net::SocketAddr, location: &str) {
+    let resp = request(addr, "GET", location, &[], b"").await;
+    assert_eq!((resp.status, resp.header("range")), (204, Some("0-4")));
+    let path = format!("{location}?digest={}", Digest::of(b"hello world"));
+    let resp = request(addr, "PUT", &path, &[("Content-Range", "5-10")], b" world").await;
+    assert_eq!(resp.status, 201);
+}
+
+/// `PATCH location` with a `Content-Range` and a sized body.
+async fn patch(addr: std::net::SocketAddr, location: &str, range: &str, body: &[u8]) -> Resp {
+    request(addr, "PATCH", location, &[("Content-Range", range)], body).await
+}
+
 async fn raw(addr: std::net::SocketAddr, bytes: &[u8]) -> Resp {
     let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
     stream.write_all(bytes).await.unwrap();
@@ -646,12 +639,7 @@ async fn a_trickling_body_times_out_and_the_upload_stays_usable() {
     assert_eq!(super::test_client::parse(&answer).status, 408);
     trickle.abort();
     // The upload is where it was before the failed PATCH, and can be finished.
-    let resp = request(addr, "GET", &location, &[], b"").await;
-    assert_eq!((resp.status, resp.header("range")), (204, Some("0-4")));
-    let digest = Digest::of(b"hello world");
-    let path = format!("{location}?digest={digest}");
-    let resp = request(addr, "PUT", &path, &[("Content-Range", "5-10")], b" world").await;
-    assert_eq!(resp.status, 201);
+    finishes_hello_world(addr, &location).await;
     reg.shutdown().await;
 }
 
@@ -667,10 +655,7 @@ async fn a_put_whose_content_range_does_not_follow_keeps_the_upload() {
         (resp.status, resp.error_code()),
         (416, "RANGE_INVALID".into())
     );
-    let resp = request(addr, "GET", &location, &[], b"").await;
-    assert_eq!((resp.status, resp.header("range")), (204, Some("0-4")));
-    let resp = request(addr, "PUT", &path, &[("Content-Range", "5-10")], b" world").await;
-    assert_eq!(resp.status, 201);
+    finishes_hello_world(addr, &location).await;
     reg.shutdown().await;
 }
 
@@ -680,14 +665,7 @@ async fn a_patch_whose_body_length_differs_from_its_range_is_refused() {
     let addr = reg.addr();
     let location = upload_with(addr, "len", b"hello").await;
     // Content-Length says 3, the range 5.
-    let resp = request(
-        addr,
-        "PATCH",
-        &location,
-        &[("Content-Range", "5-9")],
-        b"abc",
-    )
-    .await;
+    let resp = patch(addr, &location, "5-9", b"abc").await;
     assert_eq!(
         (resp.status, resp.error_code()),
         (416, "RANGE_INVALID".into())
@@ -704,14 +682,7 @@ async fn a_patch_whose_body_length_differs_from_its_range_is_refused() {
     );
     let resp = request(addr, "GET", &location, &[], b"").await;
     assert_eq!((resp.status, resp.header("range")), (204, Some("0-4")));
-    let resp = request(
-        addr,
-        "PATCH",
-        &location,
-        &[("Content-Range", "5-9")],
-        b"world",
-    )
-    .await;
+    let resp = patch(addr, &location, "5-9", b"world").await;
     assert_eq!((resp.status, resp.header("range")), (202, Some("0-9")));
     reg.shutdown().await;
 }
