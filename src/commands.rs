@@ -82,6 +82,14 @@ pub async fn run(args: &RunArgs) -> u8 {
 /// `coldbench registry serve`.
 pub async fn registry_serve(args: &ServeArgs) -> u8 {
     let config = args.config();
+    match serve_checks(&config) {
+        Err(message) => {
+            eprintln!("error: {message}");
+            return 2;
+        }
+        Ok(Some(warning)) => eprintln!("warning: {warning}"),
+        Ok(None) => {}
+    }
     let registry = match Registry::start(config.clone()).await {
         Ok(r) => r,
         Err(e) => {
@@ -101,6 +109,32 @@ pub async fn registry_serve(args: &ServeArgs) -> u8 {
     let _ = tokio::signal::ctrl_c().await;
     registry.shutdown().await;
     0
+}
+
+/// The bounds a scenario has, for `registry serve`'s flags; and a warning when the registry
+/// (no authentication) listens beyond loopback.
+fn serve_checks(config: &crate::registry::RegistryConfig) -> Result<Option<String>, String> {
+    use crate::scenario::limits::{MAX_LATENCY, MAX_RATE_BYTES_PER_SEC, MIN_RATE_BYTES_PER_SEC};
+    if let Some(rate) = config.bandwidth {
+        let bps = rate.bytes_per_sec();
+        if !(MIN_RATE_BYTES_PER_SEC..=MAX_RATE_BYTES_PER_SEC).contains(&bps) {
+            return Err(format!(
+                "--bandwidth {rate}: expected at least 1 kB/s and at most 100 GB/s"
+            ));
+        }
+    }
+    if config.latency > MAX_LATENCY {
+        return Err(format!(
+            "--latency {:?}: expected at most {MAX_LATENCY:?}",
+            config.latency
+        ));
+    }
+    Ok((!config.listen.ip().is_loopback()).then(|| {
+        format!(
+            "listening on {}: this registry has no authentication, so anyone who can reach that address can push and pull; use 127.0.0.1 unless you mean it",
+            config.listen
+        )
+    }))
 }
 
 /// `coldbench hello-binary --output PATH`: the static entrypoint of synthetic images.
@@ -166,6 +200,29 @@ pub fn report(args: &ReportArgs) -> u8 {
 #[cfg(test)]
 mod tests {
     use super::error_lines;
+
+    #[test]
+    fn registry_serve_flags_are_bounded_and_open_listeners_warned() {
+        use crate::registry::RegistryConfig;
+        let at = |listen: &str| RegistryConfig::new("/tmp/s".into(), listen.parse().unwrap());
+        assert_eq!(super::serve_checks(&at("127.0.0.1:5000")), Ok(None));
+        let open = super::serve_checks(&at("0.0.0.0:5000")).unwrap().unwrap();
+        assert!(open.contains("no authentication"), "{open}");
+        let slow = RegistryConfig {
+            bandwidth: Some("1bit/s".parse().unwrap()),
+            ..at("127.0.0.1:5000")
+        };
+        assert!(super::serve_checks(&slow)
+            .unwrap_err()
+            .contains("--bandwidth"));
+        let late = RegistryConfig {
+            latency: std::time::Duration::from_secs(3600),
+            ..at("127.0.0.1:5000")
+        };
+        assert!(super::serve_checks(&late)
+            .unwrap_err()
+            .contains("--latency"));
+    }
 
     #[derive(Debug, thiserror::Error)]
     #[error("reading x: {0}")]
