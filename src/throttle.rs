@@ -51,12 +51,23 @@ impl Link {
     /// An idle link gives no credit for its idle time: bursts never exceed the rate.
     pub fn reserve(&self, n: u64, now: Instant) -> Instant {
         self.bytes.fetch_add(n, Ordering::Relaxed);
-        let cost = self.rate.time_for(n).min(FAR);
+        let cost = self.cost(n);
         // A poisoned lock only means another thread panicked mid-update of a plain Instant.
         let mut next_free = self.next_free.lock().unwrap_or_else(|p| p.into_inner());
         let start = (*next_free).max(now);
         *next_free = start.checked_add(cost).unwrap_or(start);
         *next_free
+    }
+
+    /// Time `n` bytes occupy the link, rounded up to whole nanoseconds (so that many small
+    /// reservations can never add up to more than the rate), at most [`FAR`].
+    fn cost(&self, n: u64) -> Duration {
+        let nanos = (n as f64 * 1e9 / self.rate.bytes_per_sec()).ceil();
+        if nanos.is_finite() && nanos < FAR.as_nanos() as f64 {
+            Duration::from_nanos(nanos as u64)
+        } else {
+            FAR
+        }
     }
 
     /// Total bytes booked on this link since it was created.
@@ -172,5 +183,52 @@ mod tests {
         assert_eq!(Link::new(rate("100MB/s")).quantum(), 100_000);
         assert_eq!(Link::new(rate("10GB/s")).quantum(), MAX_QUANTUM);
         assert_eq!(Path::unlimited().quantum(), UNLIMITED_QUANTUM);
+    }
+
+    /// Bytes released in any window, over random interleavings of connections and quanta.
+    mod properties {
+        use super::*;
+        use proptest::prelude::*;
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(256))]
+
+            /// Released bytes between two deadlines never exceed rate × elapsed + one quantum.
+            #[test]
+            fn released_bytes_never_exceed_rate_times_elapsed_plus_a_quantum(
+                bps in 1_000u64..100_000_000_000,
+                calls in proptest::collection::vec(
+                    (0usize..4, 1u64..=MAX_QUANTUM as u64, 0u64..5_000),
+                    1..150,
+                ),
+            ) {
+                let link = Link::new(Rate::from_bytes_per_sec(bps as f64).unwrap());
+                let t0 = Instant::now();
+                // Each connection's own clock moves forward; their calls interleave at random.
+                let mut clocks = [0u64; 4];
+                let mut released: Vec<(Instant, u64)> = Vec::new();
+                for (conn, n, gap_us) in calls {
+                    clocks[conn] += gap_us;
+                    let now = t0 + Duration::from_micros(clocks[conn]);
+                    released.push((link.reserve(n, now), n));
+                }
+                released.sort();
+                let rate = bps as f64;
+                for i in 0..released.len() {
+                    let mut sum = 0u64;
+                    for (j, &(at, n)) in released.iter().enumerate().skip(i) {
+                        sum += n;
+                        let elapsed = (at - released[i].0).as_secs_f64();
+                        // 1 ns of rounding per reservation, and one byte of float slack.
+                        let slack = (j - i + 1) as f64 * rate * 1e-9 + 1.0;
+                        let first_quantum = released[i].1 as f64;
+                        prop_assert!(
+                            sum as f64 <= rate * elapsed + first_quantum + slack,
+                            "{sum} bytes in {elapsed} s at {bps} B/s"
+                        );
+                    }
+                }
+            }
+        }
     }
 }
