@@ -43,6 +43,19 @@ impl Recorder {
         percentile::summary_of(self.histograms.get(&(variant.to_string(), phase))?)
     }
 
+    /// Every summary: `variant → phase → statistics`, as run.json stores them.
+    pub fn summaries(&self) -> BTreeMap<String, BTreeMap<String, Summary>> {
+        let mut out: BTreeMap<String, BTreeMap<String, Summary>> = BTreeMap::new();
+        for ((variant, phase), h) in &self.histograms {
+            if let Some(summary) = percentile::summary_of(h) {
+                out.entry(variant.clone())
+                    .or_default()
+                    .insert(phase.name().to_string(), summary);
+            }
+        }
+        out
+    }
+
     /// Every histogram in HdrHistogram's V2 encoding, base64: `variant → phase → text`.
     pub fn serialized(&self) -> BTreeMap<String, BTreeMap<String, String>> {
         let mut out: BTreeMap<String, BTreeMap<String, String>> = BTreeMap::new();

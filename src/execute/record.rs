@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use crate::analysis::Recorder;
 use crate::results::writers::{write_csv, write_json, SamplesLog, WriteError};
 use crate::results::{
-    now_utc, BurstRecord, EngineContext, HostContext, NetworkContext, Phase, RunRecord, Sample,
+    now_utc, BurstRecord, EngineContext, HostContext, NetworkContext, RunRecord, Sample,
     ScenarioRecord, ToolInfo, VariantRecord, SCHEMA_VERSION,
 };
 
@@ -90,19 +90,7 @@ impl RecordBuilder {
     pub fn finish(mut self, interrupted: bool) -> Result<(PathBuf, RunRecord), WriteError> {
         self.record.finished_at = now_utc();
         self.record.interrupted = interrupted;
-        for v in &self.record.variants {
-            let phases: BTreeMap<String, _> = Phase::ALL
-                .iter()
-                .filter_map(|&p| {
-                    self.recorder
-                        .summary(&v.name, p)
-                        .map(|s| (p.name().to_string(), s))
-                })
-                .collect();
-            if !phases.is_empty() {
-                self.record.summaries.insert(v.name.clone(), phases);
-            }
-        }
+        self.record.summaries = self.recorder.summaries();
         self.record.histograms = self.recorder.serialized();
         write_json(&self.dir.join("run.json"), &self.record)?;
         write_csv(&self.dir.join("samples.csv"), &self.record)?;
