@@ -45,6 +45,7 @@
 pub mod analysis;
 pub mod cli;
 pub mod commands;
+pub mod compare;
 pub mod digest;
 pub mod driver;
 pub mod execute;

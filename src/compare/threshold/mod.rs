@@ -1,0 +1,43 @@
+//! Thresholds in k6's grammar: `p95(total)<2s`, `p50(pull)<=800ms`, `max(first_request)<50ms`,
+//! relative to a baseline `p50(pull)<+10%`, burst milestones `full_capacity<8s`.
+
+use serde::{Deserialize, Serialize};
+
+/// What a threshold check came to.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "status", rename_all = "snake_case")]
+pub enum Status {
+    /// The condition holds.
+    Passed,
+    /// The condition does not hold.
+    Failed,
+    /// Nothing to check it on (no samples, no bursts, no baseline variant): a failure in CI.
+    NoData {
+        /// Why.
+        reason: String,
+    },
+}
+
+/// One threshold checked on one variant.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ThresholdOutcome {
+    /// The expression as written (`p95(total)<2s`).
+    pub expression: String,
+    /// The variant it was checked on.
+    pub variant: String,
+    /// The measured value as shown (`1.84 s`, `+12.3 %`), `None` without data.
+    pub measured: Option<String>,
+    /// The measured value in the limit's unit (µs, percent, or a plain number).
+    pub measured_value: Option<f64>,
+    /// The limit as shown (`< 2 s`).
+    pub limit: String,
+    /// The result.
+    pub status: Status,
+}
+
+impl ThresholdOutcome {
+    /// True unless it passed.
+    pub fn failed(&self) -> bool {
+        self.status != Status::Passed
+    }
+}
