@@ -71,7 +71,13 @@ pub async fn inspect(args: &InspectOptions) -> Result<String, BoxError> {
             .compression_level
             .as_ref()
             .map_or(DEFAULT_COMPRESSION_LEVEL, |l| *l.get_ref());
-        prepare_source(source, &args.target, level, &store, engine.as_ref()).await?
+        prepare_source(source, &args.target, level, &store, engine.as_ref())
+            .await
+            .map_err(|source| crate::prepare::PrepareError {
+                location: scenario.locate(variant.name.span()),
+                variant: args.target.clone(),
+                source: Box::new(source),
+            })?
     } else if is_registry_ref(&args.target) {
         prepare_source(Source::Registry(&args.target), "inspect", 0, &store, None).await?
     } else {

@@ -159,6 +159,24 @@ fn inspect_shows_a_synthetic_variants_anatomy_without_docker() {
         ));
 }
 
+/// A variant that cannot be prepared is located at its name in the scenario (file:line:col),
+/// in `inspect --scenario` as in `run`.
+#[test]
+fn inspect_locates_a_prepare_error_in_the_scenario() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = "name = \"t\"\n[[variant]]\nname = \"gone\"\nregistry = \"127.0.0.1:1/app:v1\"\n";
+    let path = write(dir.path(), "unreachable.toml", text);
+    coldbench()
+        .args(["inspect", "gone", "--scenario"])
+        .arg(&path)
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(format!(
+            "{}:3:8: variant \"gone\"",
+            path.display()
+        )));
+}
+
 /// An export target that cannot be written is refused before the run starts: exit 2, the flag and
 /// the path named once, and no run directory made.
 #[test]

@@ -6,11 +6,15 @@
 //! Data flows one way: two [`RunRecord`]s (and their [`crate::analysis::Analysis`]) in, a
 //! [`CompareReport`] out; the report module renders it and commands choose the exit code.
 
+pub mod baseline;
+pub mod cells;
+pub mod differences;
 pub mod metric;
 pub mod stats;
 pub mod threshold;
 pub mod values;
 
+pub use baseline::{load, load_baseline, save_baseline, BaselineError};
 pub use metric::{Metric, Milestone};
 pub use values::values;
 
@@ -148,5 +152,39 @@ impl CompareReport {
         self.cells
             .iter()
             .filter(|c| c.verdict == Verdict::Regressed)
+    }
+}
+
+/// Compares `new` with `base`: variants matched by name (one side only is listed, not an
+/// error), every cell tested and judged, context differences listed.
+pub fn compare(base: &RunRecord, new: &RunRecord, options: &CompareOptions) -> CompareReport {
+    let names = |r: &RunRecord| {
+        r.variants
+            .iter()
+            .map(|v| v.name.clone())
+            .collect::<Vec<_>>()
+    };
+    let (in_base, in_new) = (names(base), names(new));
+    let shared: Vec<String> = in_new
+        .iter()
+        .filter(|v| in_base.contains(v))
+        .cloned()
+        .collect();
+    CompareReport {
+        base: RunRef::of(base),
+        new: RunRef::of(new),
+        options: *options,
+        differences: differences::differences(base, new),
+        only_in_base: in_base
+            .iter()
+            .filter(|v| !in_new.contains(v))
+            .cloned()
+            .collect(),
+        only_in_new: in_new
+            .iter()
+            .filter(|v| !in_base.contains(v))
+            .cloned()
+            .collect(),
+        cells: cells::cells(base, new, &shared, options),
     }
 }

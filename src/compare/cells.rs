@@ -1,0 +1,106 @@
+//! The cells of a comparison: per variant × metric, medians, the ratio with its bootstrap
+//! interval and the Mann–Whitney p-value; then Holm's correction across the cells and the
+//! verdicts.
+
+use super::metric::Metric;
+use super::stats::{bootstrap_ratio_ci, holm, mann_whitney, median};
+use super::values::values;
+use super::{Cell, CompareOptions, Verdict, CONFIDENCE, MIN_SAMPLES};
+use crate::results::RunRecord;
+
+/// Every cell of `variants` (present in both runs), tested and judged.
+pub fn cells(
+    base: &RunRecord,
+    new: &RunRecord,
+    variants: &[String],
+    options: &CompareOptions,
+) -> Vec<Cell> {
+    let mut cells: Vec<Cell> = variants
+        .iter()
+        .flat_map(|v| Metric::ALL.into_iter().map(move |m| (v, m)))
+        .filter_map(|(v, m)| cell(base, new, v, m, options))
+        .collect();
+    judge(&mut cells, options);
+    cells
+}
+
+/// One cell before correction, `None` when neither run has values for it, or when a burst
+/// milestone is missing on one side (only runs that both have bursts compare milestones).
+fn cell(
+    base: &RunRecord,
+    new: &RunRecord,
+    variant: &str,
+    metric: Metric,
+    options: &CompareOptions,
+) -> Option<Cell> {
+    let (b, n) = (values(base, variant, metric), values(new, variant, metric));
+    let one_side_only = b.is_empty() || n.is_empty();
+    if (b.is_empty() && n.is_empty()) || (matches!(metric, Metric::Burst(_)) && one_side_only) {
+        return None;
+    }
+    let (base_median_us, new_median_us) = (median(&b), median(&n));
+    let ratio = match (base_median_us, new_median_us) {
+        (Some(bm), Some(nm)) if bm > 0 => Some(nm as f64 / bm as f64),
+        _ => None,
+    };
+    let have = b.len().min(n.len());
+    let decidable = have >= MIN_SAMPLES;
+    let seed = options.seed ^ cell_seed(variant, metric);
+    Some(Cell {
+        variant: variant.to_string(),
+        metric,
+        base_n: b.len(),
+        new_n: n.len(),
+        base_median_us,
+        new_median_us,
+        ratio,
+        ci: decidable
+            .then(|| bootstrap_ratio_ci(&b, &n, options.resamples, CONFIDENCE, seed))
+            .flatten(),
+        p_value: decidable
+            .then(|| mann_whitney(&b, &n).map(|t| t.p_value))
+            .flatten(),
+        p_adjusted: None,
+        verdict: if decidable {
+            Verdict::NoChange
+        } else {
+            Verdict::TooFewSamples {
+                have,
+                need: MIN_SAMPLES,
+            }
+        },
+    })
+}
+
+/// A stable per-cell seed (FNV-1a of the variant and metric names), so one cell's interval does
+/// not depend on which other cells exist.
+fn cell_seed(variant: &str, metric: Metric) -> u64 {
+    let bytes = variant.bytes().chain([0]).chain(metric.name().bytes());
+    bytes.fold(0xcbf2_9ce4_8422_2325, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    })
+}
+
+/// Holm's correction across the cells that have a p-value, then each verdict: regressed or
+/// improved only when significant **and** the interval lies wholly beyond the noise band.
+fn judge(cells: &mut [Cell], options: &CompareOptions) {
+    let tested: Vec<usize> = (0..cells.len())
+        .filter(|&i| cells[i].p_value.is_some())
+        .collect();
+    let p: Vec<f64> = tested.iter().filter_map(|&i| cells[i].p_value).collect();
+    for (&i, adjusted) in tested.iter().zip(holm(&p)) {
+        let cell = &mut cells[i];
+        cell.p_adjusted = Some(adjusted);
+        cell.verdict = verdict(adjusted, cell.ci, options);
+    }
+}
+
+/// The verdict of a tested cell.
+fn verdict(p_adjusted: f64, ci: Option<(f64, f64)>, options: &CompareOptions) -> Verdict {
+    let significant = p_adjusted < options.alpha;
+    match ci {
+        Some((low, _)) if significant && low > 1.0 + options.noise => Verdict::Regressed,
+        Some((_, high)) if significant && high < 1.0 - options.noise => Verdict::Improved,
+        _ => Verdict::NoChange,
+    }
+}

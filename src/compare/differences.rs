@@ -1,0 +1,75 @@
+//! What differs between the conditions of two runs: printed as warnings above the verdicts,
+//! because a change of machine, engine or link explains a change of numbers.
+
+use crate::results::RunRecord;
+use crate::units::format_duration;
+
+/// One sentence per context fact that differs between `base` and `new`.
+pub fn differences(base: &RunRecord, new: &RunRecord) -> Vec<String> {
+    let facts: [(&str, Option<String>, Option<String>); 9] = [
+        (
+            "CPU model",
+            base.host.cpu_model.clone(),
+            new.host.cpu_model.clone(),
+        ),
+        (
+            "cores",
+            Some(base.host.cores.to_string()),
+            Some(new.host.cores.to_string()),
+        ),
+        (
+            "engine",
+            Some(base.engine.driver.clone()),
+            Some(new.engine.driver.clone()),
+        ),
+        (
+            "engine version",
+            base.engine.version.clone(),
+            new.engine.version.clone(),
+        ),
+        (
+            "storage driver",
+            base.engine.storage_driver.clone(),
+            new.engine.storage_driver.clone(),
+        ),
+        (
+            "node kind",
+            Some(base.engine.node.clone()),
+            Some(new.engine.node.clone()),
+        ),
+        ("bandwidth", bandwidth(base), bandwidth(new)),
+        ("latency", Some(latency(base)), Some(latency(new))),
+        (
+            "coldbench version",
+            Some(base.coldbench.version.clone()),
+            Some(new.coldbench.version.clone()),
+        ),
+    ];
+    facts
+        .into_iter()
+        .filter(|(_, b, n)| b != n)
+        .map(|(what, b, n)| {
+            let shown = |v: Option<String>| v.unwrap_or_else(|| "unknown".to_string());
+            format!(
+                "{what} differs: baseline {}, this run {}",
+                shown(b),
+                shown(n)
+            )
+        })
+        .collect()
+}
+
+/// The registry bandwidth as recorded, `unlimited` when none.
+fn bandwidth(r: &RunRecord) -> Option<String> {
+    Some(
+        r.network
+            .bandwidth
+            .clone()
+            .unwrap_or_else(|| "unlimited".to_string()),
+    )
+}
+
+/// The registry latency, readable.
+fn latency(r: &RunRecord) -> String {
+    format_duration(std::time::Duration::from_micros(r.network.latency_us))
+}
