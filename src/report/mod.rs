@@ -8,6 +8,7 @@ pub mod export;
 pub mod files;
 pub mod html;
 pub mod table;
+pub mod verdict;
 
 pub use export::{ExportFormat, ExportTargets};
 pub use files::ReportError;
