@@ -36,7 +36,8 @@ pub struct Shared {
     pub uploads: Uploads,
     /// Delay before each response head.
     pub latency: Duration,
-    /// One permit per connection served, over every listener ([`super::UploadLimits::max_connections`]).
+    /// One permit per connection served, over every listener
+    /// ([`super::UploadLimits::max_connections`] of them).
     pub connections: Arc<Semaphore>,
 }
 
