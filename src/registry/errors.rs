@@ -15,6 +15,8 @@ pub struct ApiError {
     pub message: String,
     /// Optional structured detail.
     pub detail: serde_json::Value,
+    /// Seconds for a `Retry-After` header, when the client should come back later.
+    pub retry_after: Option<u64>,
 }
 
 impl ApiError {
@@ -25,12 +27,19 @@ impl ApiError {
             code,
             message: message.into(),
             detail: serde_json::Value::Null,
+            retry_after: None,
         }
     }
 
     /// Adds a detail object.
     pub fn with_detail(mut self, detail: serde_json::Value) -> Self {
         self.detail = detail;
+        self
+    }
+
+    /// Asks the client to retry after `seconds` (a `Retry-After` header).
+    pub fn with_retry_after(mut self, seconds: u64) -> Self {
+        self.retry_after = Some(seconds);
         self
     }
 
@@ -51,11 +60,6 @@ impl ApiError {
             "BLOB_UPLOAD_UNKNOWN",
             "blob upload unknown to registry",
         )
-    }
-
-    /// 400 `BLOB_UPLOAD_INVALID`.
-    pub fn upload_invalid(message: impl Into<String>) -> Self {
-        Self::new(StatusCode::BAD_REQUEST, "BLOB_UPLOAD_INVALID", message)
     }
 
     /// 400 `DIGEST_INVALID`.
@@ -126,6 +130,16 @@ impl ApiError {
     /// 413 `SIZE_INVALID`.
     pub fn size_invalid(message: impl Into<String>) -> Self {
         Self::new(StatusCode::PAYLOAD_TOO_LARGE, "SIZE_INVALID", message)
+    }
+
+    /// 507 Insufficient Storage: the store's filesystem would keep less than its reserve. The
+    /// spec has no code for a full disk; `BLOB_UPLOAD_INVALID` says this upload cannot proceed.
+    pub fn insufficient_storage(message: impl Into<String>) -> Self {
+        Self::new(
+            StatusCode::INSUFFICIENT_STORAGE,
+            "BLOB_UPLOAD_INVALID",
+            message,
+        )
     }
 
     /// 405 `UNSUPPORTED`.

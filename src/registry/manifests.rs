@@ -16,6 +16,7 @@ use serde_json::Value;
 
 use super::body;
 use super::errors::ApiError;
+use super::intake::{next_data, Pace};
 use super::reply::{self, Reply};
 use super::serve::{Lane, Shared};
 use super::store::{Digest, Reference};
@@ -87,7 +88,7 @@ pub async fn put(
     body: Incoming,
 ) -> Reply {
     let parsed: Reference = reference.parse()?;
-    let bytes = read_limited(headers, body).await?;
+    let bytes = read_limited(headers, body, shared.uploads.limits().body_timeout).await?;
     let json: Value = serde_json::from_slice(&bytes)
         .map_err(|e| ApiError::manifest_invalid(format!("manifest is not JSON: {e}")))?;
     if !json.is_object() {
@@ -129,8 +130,13 @@ const DRAIN_LIMIT: u64 = MAX_MANIFEST as u64;
 /// Longest time spent dropping an oversized manifest.
 const DRAIN_TIME: Duration = Duration::from_secs(10);
 
-/// Reads the request body, at most [`MAX_MANIFEST`] bytes.
-async fn read_limited(headers: &HeaderMap, mut body: Incoming) -> Result<Bytes, ApiError> {
+/// Reads the request body, at most [`MAX_MANIFEST`] bytes, at the pace of a blob upload: at
+/// least [`super::UPLOAD_BODY_MIN_BYTES`] (or the end) within every `timeout`, else 408.
+async fn read_limited(
+    headers: &HeaderMap,
+    mut body: Incoming,
+    timeout: Duration,
+) -> Result<Bytes, ApiError> {
     let declared = headers
         .get(hyper::header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
@@ -142,12 +148,8 @@ async fn read_limited(headers: &HeaderMap, mut body: Incoming) -> Result<Bytes, 
         return Err(too_large());
     }
     let mut bytes = Vec::new();
-    while let Some(frame) = body.frame().await {
-        let frame =
-            frame.map_err(|e| ApiError::manifest_invalid(format!("reading the manifest: {e}")))?;
-        let Ok(data) = frame.into_data() else {
-            continue;
-        };
+    let mut pace = Pace::new(timeout);
+    while let Some(data) = next_data(&mut body, &mut pace, "MANIFEST_INVALID").await? {
         if bytes.len() + data.len() > MAX_MANIFEST {
             drain(body).await;
             return Err(too_large());

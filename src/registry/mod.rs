@@ -2,8 +2,9 @@
 //! serving blobs through a throttled [`crate::throttle::Path`].
 //!
 //! Files: `store` (content-addressed disk store), `routes` (paths to endpoints), `handlers`,
-//! `manifests`, `blobs`, `upload_routes` and `uploads` (endpoints), `body` (paced response
-//! bodies), `serve` (listeners and connections), `errors` and `reply` (responses).
+//! `manifests`, `blobs`, `upload_routes` and `uploads` (endpoints), `intake` (request bodies
+//! under the limits), `body` (paced response bodies), `serve` (listeners and connections),
+//! `errors` and `reply` (responses).
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -11,7 +12,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::net::TcpListener;
-use tokio::sync::watch;
+use tokio::sync::{watch, Semaphore};
 use tokio::task::JoinHandle;
 
 use crate::throttle::{Link, Path};
@@ -21,6 +22,7 @@ mod blobs;
 mod body;
 mod errors;
 mod handlers;
+mod intake;
 mod manifests;
 mod names;
 mod reply;
@@ -71,22 +73,42 @@ impl RegistryConfig {
 pub const MAX_UPLOAD_SESSIONS: usize = 256;
 /// By default, an upload session with no request for this long is dropped with its partial blob.
 pub const UPLOAD_IDLE_EXPIRY: Duration = Duration::from_secs(60);
-/// By default, a request body must bring [`UPLOAD_BODY_MIN_BYTES`] (or end) within this time,
-/// again and again, or the request fails with 408.
+/// By default, a request body (blob or manifest) must bring [`UPLOAD_BODY_MIN_BYTES`] (or end)
+/// within this time, again and again, or the request fails with 408.
 pub const UPLOAD_BODY_TIMEOUT: Duration = Duration::from_secs(30);
 /// Bytes a request body must bring within each body timeout (a trickle slower than this fails).
 pub const UPLOAD_BODY_MIN_BYTES: u64 = 4096;
+/// Longest `Retry-After` of a 429 beyond the session cap: a finished or cancelled upload frees a
+/// slot at once, an idle one within its expiry; the header says the smaller of the two.
+pub const UPLOAD_RETRY_AFTER: Duration = Duration::from_secs(10);
+/// Connections served at once by default, over all of a registry's ports; more wait in the
+/// kernel's accept backlog until one closes.
+pub const MAX_CONNECTIONS: usize = 1024;
+/// Largest blob one upload may bring by default (as large as the largest synthetic image,
+/// [`crate::scenario::limits::MAX_SYNTH_SIZE`]); more answers 413 `SIZE_INVALID`.
+pub const MAX_BLOB_SIZE: u64 = 100_000_000_000;
+/// Bytes an upload must leave free on the store's filesystem by default; a request that would
+/// leave less answers 507 without writing.
+pub const FREE_SPACE_RESERVE: u64 = 512 * 1024 * 1024;
 
-/// Bounds on blob uploads, so hostile or broken clients cannot exhaust descriptors, memory or
-/// disk, nor hold an upload forever.
+/// Bounds on what clients can hold, so hostile or broken ones cannot exhaust descriptors, memory
+/// or disk, nor hold a request forever: connections, upload sessions, request bodies and their
+/// size on disk. (Connections are here too, so that every `RegistryConfig` keeps its fields.)
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct UploadLimits {
     /// Upload sessions open at once (default [`MAX_UPLOAD_SESSIONS`]).
     pub max_sessions: usize,
     /// Idle time after which a session expires (default [`UPLOAD_IDLE_EXPIRY`]).
     pub idle_expiry: Duration,
-    /// Request body timeout (default [`UPLOAD_BODY_TIMEOUT`]).
+    /// Request body timeout, for blobs and manifests (default [`UPLOAD_BODY_TIMEOUT`]).
     pub body_timeout: Duration,
+    /// Connections served at once, at least 1 (default [`MAX_CONNECTIONS`]).
+    pub max_connections: usize,
+    /// Largest blob one upload may bring (default [`MAX_BLOB_SIZE`]).
+    pub max_blob_size: u64,
+    /// Free bytes an upload must leave on the store's filesystem (default
+    /// [`FREE_SPACE_RESERVE`]).
+    pub free_space_reserve: u64,
 }
 
 impl Default for UploadLimits {
@@ -95,7 +117,24 @@ impl Default for UploadLimits {
             max_sessions: MAX_UPLOAD_SESSIONS,
             idle_expiry: UPLOAD_IDLE_EXPIRY,
             body_timeout: UPLOAD_BODY_TIMEOUT,
+            max_connections: MAX_CONNECTIONS,
+            max_blob_size: MAX_BLOB_SIZE,
+            free_space_reserve: FREE_SPACE_RESERVE,
         }
+    }
+}
+
+/// Permits of the connection semaphore: the configured cap, within what a semaphore can hold.
+fn connection_permits(limits: &UploadLimits) -> usize {
+    limits.max_connections.clamp(1, Semaphore::MAX_PERMITS)
+}
+
+impl UploadLimits {
+    /// The `Retry-After` of a 429 beyond the session cap: [`UPLOAD_RETRY_AFTER`] or the idle
+    /// expiry, whichever is shorter, in whole seconds (at least 1).
+    pub fn retry_after_secs(&self) -> u64 {
+        let wait = self.idle_expiry.min(UPLOAD_RETRY_AFTER);
+        (wait.as_secs() + u64::from(wait.subsec_nanos() > 0)).max(1)
     }
 }
 
@@ -155,6 +194,7 @@ impl Registry {
             store,
             uploads: uploads::Uploads::new(config.uploads),
             latency: config.latency,
+            connections: Arc::new(Semaphore::new(connection_permits(&config.uploads))),
         });
         let counters = Arc::new(Counters::default());
         let lane = Lane {

@@ -35,12 +35,15 @@ pub fn json(status: StatusCode, value: &serde_json::Value) -> Response<Body> {
     resp
 }
 
-/// The spec's JSON form of `error`.
+/// The spec's JSON form of `error`, with its `Retry-After` if it has one.
 pub fn error(error: &ApiError, head_only: bool) -> Response<Body> {
     let text = error.body();
     let mut resp = response(error.status, body::empty());
     set(&mut resp, "content-type", "application/json");
     set(&mut resp, "content-length", &text.len().to_string());
+    if let Some(seconds) = error.retry_after {
+        set(&mut resp, "retry-after", &seconds.to_string());
+    }
     if !head_only {
         *resp.body_mut() = body::full(text);
     }

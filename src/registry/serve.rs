@@ -12,7 +12,7 @@ use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::watch;
+use tokio::sync::{watch, OwnedSemaphorePermit, Semaphore};
 use tokio::task::JoinSet;
 
 use super::handlers;
@@ -36,6 +36,9 @@ pub struct Shared {
     pub uploads: Uploads,
     /// Delay before each response head.
     pub latency: Duration,
+    /// One permit per connection served, over every listener
+    /// ([`super::UploadLimits::max_connections`] of them).
+    pub connections: Arc<Semaphore>,
 }
 
 /// Bytes sent in response bodies through one listener.
@@ -68,6 +71,11 @@ pub struct Lane {
 
 /// Accepts connections on `listener` until `shutdown` turns true (or its sender goes away), then
 /// lets open connections finish for up to [`SHUTDOWN_GRACE`] and aborts the rest.
+///
+/// A connection is accepted only with a permit of [`Shared::connections`]: at the cap, new ones
+/// wait in the kernel's accept backlog (their handshake done, their request unread) until a
+/// served connection closes, rather than being closed at once; an engine pulling many layers
+/// then sees a slower start, not a reset.
 pub async fn serve_listener(
     listener: TcpListener,
     lane: Lane,
@@ -77,12 +85,19 @@ pub async fn serve_listener(
     let lane = Arc::new(lane);
     let mut connections = JoinSet::new();
     loop {
+        let permit = tokio::select! {
+            () = stopped(&mut shutdown) => break,
+            permit = shared.connections.clone().acquire_owned() => match permit {
+                Ok(permit) => permit,
+                Err(_) => break, // closed: the registry is going away
+            },
+        };
         tokio::select! {
             () = stopped(&mut shutdown) => break,
             accepted = listener.accept() => match accepted {
                 Ok((stream, _peer)) => {
                     let conn = serve_connection(stream, lane.clone(), shared.clone(), shutdown.clone());
-                    connections.spawn(conn);
+                    connections.spawn(holding(permit, conn));
                 }
                 Err(e) => {
                     // Out of descriptors and the like: back off instead of spinning.
@@ -98,6 +113,12 @@ pub async fn serve_listener(
     if tokio::time::timeout(SHUTDOWN_GRACE, drained).await.is_err() {
         tracing::debug!("registry: aborting connections still open after shutdown");
     }
+}
+
+/// Runs `conn`, then gives its connection permit back.
+async fn holding(permit: OwnedSemaphorePermit, conn: impl std::future::Future<Output = ()>) {
+    conn.await;
+    drop(permit);
 }
 
 /// Serves one HTTP/1.1 connection. Anything that is not HTTP (such as the TLS hello Docker tries

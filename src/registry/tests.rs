@@ -509,6 +509,7 @@ fn limits(max_sessions: usize, idle_expiry_ms: u64, body_timeout_ms: u64) -> Upl
         max_sessions,
         idle_expiry: Duration::from_millis(idle_expiry_ms),
         body_timeout: Duration::from_millis(body_timeout_ms),
+        ..UploadLimits::default()
     }
 }
 
@@ -561,6 +562,27 @@ async fn upload_sessions_beyond_the_cap_answer_429() {
     assert_eq!(resp.status, 204);
     let resp = request(addr, "POST", "/v2/cap/blobs/uploads/", &[], b"").await;
     assert_eq!(resp.status, 202);
+    reg.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_429_beyond_the_session_cap_carries_retry_after() {
+    // The default idle expiry is longer than UPLOAD_RETRY_AFTER: the header says the latter.
+    let (_dir, reg) = start_with(Duration::ZERO, limits(1, 60_000, 30_000)).await;
+    upload_with(reg.addr(), "retry", b"x").await;
+    let resp = request(reg.addr(), "POST", "/v2/retry/blobs/uploads/", &[], b"").await;
+    assert_eq!(resp.status, 429);
+    let expected = UPLOAD_RETRY_AFTER.as_secs().to_string();
+    assert_eq!(resp.header("retry-after"), Some(expected.as_str()));
+    reg.shutdown().await;
+    // A shorter expiry (rounded up to whole seconds) frees a slot sooner: the header says so.
+    let (_dir, reg) = start_with(Duration::ZERO, limits(1, 2_500, 30_000)).await;
+    upload_with(reg.addr(), "retry", b"x").await;
+    let resp = request(reg.addr(), "POST", "/v2/retry/blobs/uploads/", &[], b"").await;
+    assert_eq!((resp.status, resp.header("retry-after")), (429, Some("3")));
+    // Other errors carry none.
+    let resp = get(&reg, "/v2/retry/blobs/uploads/nope").await;
+    assert_eq!((resp.status, resp.header("retry-after")), (404, None));
     reg.shutdown().await;
 }
 
@@ -640,6 +662,183 @@ async fn a_trickling_body_times_out_and_the_upload_stays_usable() {
     trickle.abort();
     // The upload is where it was before the failed PATCH, and can be finished.
     finishes_hello_world(addr, &location).await;
+    reg.shutdown().await;
+}
+
+/// Opens a request with `head` and trickles one byte of body every 50 ms (at most 100);
+/// returns the answer, which must come within `within`.
+async fn trickled_answer(addr: std::net::SocketAddr, head: String, within: Duration) -> Resp {
+    let stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let (mut reader, mut writer) = stream.into_split();
+    let trickle = tokio::spawn(async move {
+        writer.write_all(head.as_bytes()).await?;
+        for _ in 0..100 {
+            writer.write_all(b" ").await?;
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        Ok::<_, std::io::Error>(writer)
+    });
+    let mut answer = Vec::new();
+    let read = tokio::time::timeout(within, reader.read_to_end(&mut answer)).await;
+    trickle.abort();
+    assert!(read.is_ok(), "the trickling request was not cut off");
+    super::test_client::parse(&answer)
+}
+
+#[tokio::test]
+async fn a_trickling_manifest_put_times_out_with_408() {
+    let (_dir, reg) = start_with(Duration::ZERO, limits(256, 60_000, 300)).await;
+    let head = format!(
+        "PUT /v2/slow/manifests/v1 HTTP/1.1\r\nHost: x\r\nContent-Type: {}\r\n\
+         Content-Length: 1000\r\nConnection: close\r\n\r\n",
+        manifests::OCI_MANIFEST
+    );
+    let resp = trickled_answer(reg.addr(), head, Duration::from_secs(3)).await;
+    assert_eq!(
+        (resp.status, resp.error_code()),
+        (408, "MANIFEST_INVALID".into())
+    );
+    let chunked = "PUT /v2/slow/manifests/v1 HTTP/1.1\r\nHost: x\r\n\
+                   Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n1000\r\n";
+    let resp = trickled_answer(reg.addr(), chunked.into(), Duration::from_secs(3)).await;
+    assert_eq!(resp.status, 408);
+    assert_eq!(get(&reg, "/v2/slow/manifests/v1").await.status, 404);
+    reg.shutdown().await;
+}
+
+#[tokio::test]
+async fn an_upload_over_the_largest_blob_size_is_413_and_keeps_the_upload() {
+    let bounded = UploadLimits {
+        max_blob_size: 1000,
+        ..UploadLimits::default()
+    };
+    let (dir, reg) = start_with(Duration::ZERO, bounded).await;
+    let addr = reg.addr();
+    // A monolithic upload announcing too much is refused before its body is read.
+    let big = vec![b'a'; 1001];
+    let path = format!("/v2/big/blobs/uploads/?digest={}", Digest::of(&big));
+    let resp = request(addr, "POST", &path, &[], &big).await;
+    assert_eq!(
+        (resp.status, resp.error_code()),
+        (413, "SIZE_INVALID".into())
+    );
+    // A session at 600 bytes takes no chunk that would bring it past 1000, sized or chunked.
+    let location = upload_with(addr, "big", &[b'a'; 600]).await;
+    let resp = patch(addr, &location, "600-1000", &[b'a'; 401]).await;
+    assert_eq!(
+        (resp.status, resp.error_code()),
+        (413, "SIZE_INVALID".into())
+    );
+    let chunked = format!(
+        "PATCH {location} HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\
+         Connection: close\r\n\r\n191\r\n{}\r\n0\r\n\r\n",
+        "a".repeat(0x191)
+    );
+    assert_eq!(raw(addr, chunked.as_bytes()).await.status, 413);
+    assert_eq!(tmp_bytes(&dir), 600, "refused bytes stayed on disk");
+    // Up to the limit is fine.
+    let resp = patch(addr, &location, "600-999", &[b'a'; 400]).await;
+    assert_eq!((resp.status, resp.header("range")), (202, Some("0-999")));
+    reg.shutdown().await;
+}
+
+#[tokio::test]
+async fn an_upload_that_would_break_the_free_space_reserve_is_507_and_writes_nothing() {
+    let reserved = UploadLimits {
+        free_space_reserve: u64::MAX / 2,
+        ..UploadLimits::default()
+    };
+    let (dir, reg) = start_with(Duration::ZERO, reserved).await;
+    let addr = reg.addr();
+    let data = vec![b'd'; 64 * 1024];
+    let path = format!("/v2/full/blobs/uploads/?digest={}", Digest::of(&data));
+    let resp = request(addr, "POST", &path, &[], &data).await;
+    assert_eq!(
+        (resp.status, resp.error_code()),
+        (507, "BLOB_UPLOAD_INVALID".into())
+    );
+    let start = request(addr, "POST", "/v2/full/blobs/uploads/", &[], b"").await;
+    assert_eq!(start.status, 202);
+    let location = start.header("location").unwrap().to_string();
+    assert_eq!(patch(addr, &location, "0-65535", &data).await.status, 507);
+    let chunked = format!(
+        "PATCH {location} HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\
+         Connection: close\r\n\r\n5\r\nhello\r\n0\r\n\r\n"
+    );
+    assert_eq!(raw(addr, chunked.as_bytes()).await.status, 507);
+    assert_eq!(tmp_bytes(&dir), 0, "bytes were written past the reserve");
+    // The session is still there, at offset 0; an empty final PUT needs no room.
+    let resp = request(addr, "GET", &location, &[], b"").await;
+    assert_eq!((resp.status, resp.header("range")), (204, Some("0-0")));
+    let path = format!("{location}?digest={}", Digest::of(b""));
+    assert_eq!(request(addr, "PUT", &path, &[], b"").await.status, 201);
+    reg.shutdown().await;
+}
+
+/// Sends `GET /v2/` on an open keep-alive connection; true when the whole answer comes within
+/// `within`.
+async fn answers_within(stream: &mut tokio::net::TcpStream, within: Duration) -> bool {
+    let ask = b"GET /v2/ HTTP/1.1\r\nHost: x\r\n\r\n";
+    if stream.write_all(ask).await.is_err() {
+        return false;
+    }
+    let mut answer = Vec::new();
+    let mut buf = [0u8; 1024];
+    let read_all = async {
+        // The head and the two-byte body `{}`.
+        while !answer.ends_with(b"\r\n\r\n{}") {
+            match stream.read(&mut buf).await {
+                Ok(n) if n > 0 => answer.extend_from_slice(&buf[..n]),
+                _ => return false,
+            }
+        }
+        answer.starts_with(b"HTTP/1.1 200")
+    };
+    tokio::time::timeout(within, read_all)
+        .await
+        .unwrap_or(false)
+}
+
+#[tokio::test]
+async fn connections_beyond_the_cap_wait_until_one_closes() {
+    let capped = UploadLimits {
+        max_connections: 2,
+        ..UploadLimits::default()
+    };
+    let (_dir, reg) = start_with(Duration::ZERO, capped).await;
+    let connect = || tokio::net::TcpStream::connect(reg.addr());
+    let (quick, wait) = (Duration::from_secs(2), Duration::from_millis(300));
+    let mut served = [connect().await.unwrap(), connect().await.unwrap()];
+    for stream in &mut served {
+        assert!(answers_within(stream, quick).await);
+    }
+    // Two more connect (the kernel completes the handshake) but are not served.
+    let mut third = connect().await.unwrap();
+    let mut fourth = connect().await.unwrap();
+    assert!(
+        !answers_within(&mut third, wait).await,
+        "third served over the cap"
+    );
+    // Closing a served connection lets the next one in, and only that one.
+    let [first, mut second] = served;
+    drop(first);
+    assert!(
+        answers_within(&mut third, quick).await,
+        "third never served"
+    );
+    assert!(
+        !answers_within(&mut fourth, wait).await,
+        "fourth served over the cap"
+    );
+    assert!(
+        answers_within(&mut second, quick).await,
+        "a served connection stalled"
+    );
+    drop(second);
+    assert!(
+        answers_within(&mut fourth, quick).await,
+        "fourth never served"
+    );
     reg.shutdown().await;
 }
 

@@ -12,6 +12,7 @@ use hyper::{HeaderMap, Response, StatusCode};
 
 use super::body::Body;
 use super::errors::ApiError;
+use super::intake::Bounds;
 use super::names::valid_repository;
 use super::reply::{self, Reply};
 use super::routes::query_param;
@@ -34,8 +35,7 @@ pub async fn start(shared: &Shared, name: &str, query: Option<&str>, body: Incom
     if let Some(digest) = query_param(query, "digest") {
         let digest: Digest = digest.parse()?;
         let writer = shared.store.blob_writer()?;
-        let timeout = shared.uploads.limits().body_timeout;
-        let (writer, _) = append(writer, body, timeout).await?;
+        let (writer, _) = append(writer, body, &Bounds::of(shared)).await?;
         let (digest, _) = commit(writer, digest).await?;
         return Ok(created(name, &digest));
     }
@@ -165,7 +165,7 @@ async fn append_chunk(
         Ok(writer) => writer,
         Err(e) => return (None, Err(e.into())),
     };
-    let (writer, error) = match append(writer, body, shared.uploads.limits().body_timeout).await {
+    let (writer, error) = match append(writer, body, &Bounds::of(shared)).await {
         Ok((writer, n)) if length.is_none_or(|len| len == n) => match writer.park() {
             Ok(parked) => {
                 let size = parked.size();

@@ -10,13 +10,13 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use bytes::{Bytes, BytesMut};
-use http_body_util::BodyExt;
 use hyper::StatusCode;
 use tokio::sync::watch;
 
 use super::errors::ApiError;
+use super::intake::{next_data, Bounds, Pace};
 use super::store::{BlobWriter, Digest, ParkedBlob, Store, StoreError};
-use super::{UploadLimits, UPLOAD_BODY_MIN_BYTES};
+use super::UploadLimits;
 
 /// Request body bytes gathered before one write to disk (bounds memory per upload).
 const WRITE_BATCH: usize = 1024 * 1024;
@@ -91,7 +91,7 @@ impl Uploads {
         if sessions.len() >= self.limits.max_sessions {
             drop(sessions);
             drop(expired);
-            return Err(too_many(self.limits.max_sessions));
+            return Err(too_many(&self.limits));
         }
         let session = Arc::new(Session {
             repo: repo.to_string(),
@@ -160,13 +160,15 @@ fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(|p| p.into_inner())
 }
 
-/// 429 `TOOMANYREQUESTS`: the session cap is reached.
-fn too_many(max: usize) -> ApiError {
+/// 429 `TOOMANYREQUESTS` with a `Retry-After`: the session cap is reached.
+fn too_many(limits: &UploadLimits) -> ApiError {
+    let max = limits.max_sessions;
     ApiError::new(
         StatusCode::TOO_MANY_REQUESTS,
         "TOOMANYREQUESTS",
         format!("{max} uploads are in progress; finish, cancel or let one expire, then retry"),
     )
+    .with_retry_after(limits.retry_after_secs())
 }
 
 /// Sweeps expired sessions of `uploads` until `stop` turns true (or its sender goes away).
@@ -197,6 +199,14 @@ pub struct Failed {
     pub error: ApiError,
 }
 
+impl Failed {
+    /// A failure that keeps `writer`.
+    fn keeping(writer: BlobWriter, error: ApiError) -> Failed {
+        let writer = Some(writer);
+        Failed { writer, error }
+    }
+}
+
 impl From<Failed> for ApiError {
     fn from(f: Failed) -> Self {
         f.error
@@ -204,101 +214,71 @@ impl From<Failed> for ApiError {
 }
 
 /// Streams `body` into `writer` (off the async threads), never holding more than a batch;
-/// returns the writer and the bytes appended. The body must bring [`UPLOAD_BODY_MIN_BYTES`] (or
-/// end) within every `timeout`, else the request fails with 408.
+/// returns the writer and the bytes appended. The body must keep the pace of `bounds` (else
+/// 408), the blob stay within its largest size (else 413, before reading when the body's length
+/// is known) and the store's filesystem keep its reserve (else 507, before each write).
 pub async fn append<B>(
-    mut writer: BlobWriter,
+    writer: BlobWriter,
     mut body: B,
-    timeout: Duration,
+    bounds: &Bounds,
 ) -> Result<(BlobWriter, u64), Failed>
 where
     B: hyper::body::Body<Data = Bytes> + Unpin,
     B::Error: Display,
 {
-    let mut batch = BytesMut::new();
-    let mut pace = Pace::new(timeout);
-    loop {
-        let data = match next_data(&mut body, &mut pace).await {
-            Ok(Some(data)) => data,
-            Ok(None) => break,
-            Err(error) => {
-                let writer = Some(writer);
-                return Err(Failed { writer, error });
-            }
-        };
-        batch.extend_from_slice(&data);
-        if batch.len() >= WRITE_BATCH {
-            writer = write(writer, batch.split().freeze()).await?;
-        }
+    let start = writer.size();
+    let declared = body.size_hint().exact();
+    let checked = declared.map_or(Ok(()), |n| {
+        bounds.check_size(start.saturating_add(n))?;
+        bounds.check_space(n)
+    });
+    if let Err(error) = checked {
+        return Err(Failed::keeping(writer, error));
     }
-    if !batch.is_empty() {
-        writer = write(writer, batch.freeze()).await?;
-    }
-    Ok((writer, pace.total))
+    stream_into(writer, &mut body, bounds).await
 }
 
-/// Progress of a request body against its timeout.
-struct Pace {
-    timeout: Duration,
-    window_end: tokio::time::Instant,
-    window_bytes: u64,
-    total: u64,
-}
-
-impl Pace {
-    fn new(timeout: Duration) -> Pace {
-        Pace {
-            timeout,
-            window_end: tokio::time::Instant::now() + timeout,
-            window_bytes: 0,
-            total: 0,
-        }
-    }
-
-    /// Counts `n` bytes; enough of them open a new window.
-    fn add(&mut self, n: u64) {
-        self.total += n;
-        self.window_bytes += n;
-        if self.window_bytes >= UPLOAD_BODY_MIN_BYTES {
-            self.window_bytes = 0;
-            self.window_end = tokio::time::Instant::now() + self.timeout;
-        }
-    }
-}
-
-/// The next data of `body` (`None` at its end), or 408 when the window closes first.
-async fn next_data<B>(body: &mut B, pace: &mut Pace) -> Result<Option<Bytes>, ApiError>
+/// The loop of [`append`]: reads, checks and writes batch after batch.
+async fn stream_into<B>(
+    mut writer: BlobWriter,
+    body: &mut B,
+    bounds: &Bounds,
+) -> Result<(BlobWriter, u64), Failed>
 where
     B: hyper::body::Body<Data = Bytes> + Unpin,
     B::Error: Display,
 {
+    let start = writer.size();
+    let mut batch = BytesMut::new();
+    let mut pace = Pace::new(bounds.timeout);
     loop {
-        let frame = match tokio::time::timeout_at(pace.window_end, body.frame()).await {
-            Err(_) => return Err(body_timed_out(pace.timeout)),
-            Ok(None) => return Ok(None),
-            Ok(Some(frame)) => frame
-                .map_err(|e| ApiError::upload_invalid(format!("reading the request body: {e}")))?,
+        let read = next_data(body, &mut pace, "BLOB_UPLOAD_INVALID").await;
+        let read = read.and_then(|d| bounds.check_size(start + pace.total).map(|()| d));
+        let data = match read {
+            Ok(Some(data)) => data,
+            Ok(None) => break,
+            Err(error) => return Err(Failed::keeping(writer, error)),
         };
-        if let Ok(data) = frame.into_data() {
-            pace.add(data.len() as u64);
-            return Ok(Some(data));
+        batch.extend_from_slice(&data);
+        if batch.len() >= WRITE_BATCH {
+            writer = write(writer, batch.split().freeze(), bounds).await?;
         }
     }
+    if !batch.is_empty() {
+        writer = write(writer, batch.freeze(), bounds).await?;
+    }
+    Ok((writer, pace.total))
 }
 
-/// 408: the body brought too little within the timeout.
-fn body_timed_out(timeout: Duration) -> ApiError {
-    ApiError::new(
-        StatusCode::REQUEST_TIMEOUT,
-        "BLOB_UPLOAD_INVALID",
-        format!(
-            "request body too slow: less than {UPLOAD_BODY_MIN_BYTES} bytes in {} ms",
-            timeout.as_millis()
-        ),
-    )
+/// Writes `data` unless that would break the free-space reserve.
+async fn write(writer: BlobWriter, data: Bytes, bounds: &Bounds) -> Result<BlobWriter, Failed> {
+    if let Err(error) = bounds.check_space(data.len() as u64) {
+        return Err(Failed::keeping(writer, error));
+    }
+    write_all(writer, data).await
 }
 
-async fn write(mut writer: BlobWriter, data: Bytes) -> Result<BlobWriter, Failed> {
+async fn write_all(mut writer: BlobWriter, data: Bytes) -> Result<BlobWriter, Failed> {
     let task = tokio::task::spawn_blocking(move || {
         let result = writer.write_all(&data);
         (writer, result)
