@@ -3,6 +3,7 @@
 use std::path::PathBuf;
 
 use crate::compare::Metric;
+use crate::units::clip_to;
 
 /// Runs in time order, and what was skipped on the way.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -77,13 +78,14 @@ impl RunPoint {
         }
     }
 
-    /// `YYYY-MM-DD HH:MM` of `started_at`, or the text as stored when it is not RFC 3339.
+    /// `YYYY-MM-DD HH:MM` of `started_at`, or the text as stored (clipped) when it is not
+    /// RFC 3339.
     pub fn date_time(&self) -> String {
         match (self.started_at.get(..10), self.started_at.get(11..16)) {
             (Some(day), Some(time)) if self.started_at.as_bytes().get(10) == Some(&b'T') => {
                 format!("{day} {time}")
             }
-            _ => self.started_at.clone(),
+            _ => clip_to(&self.started_at, 40),
         }
     }
 }

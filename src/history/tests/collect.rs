@@ -140,6 +140,11 @@ fn hand_edited_runs_do_not_panic() {
     assert!(h.points[0].cells.is_empty());
     assert!(h.points[2].cells.is_empty());
     assert_eq!(h.points[1].cell("a", TOTAL).unwrap().n, 2);
+    // Everything downstream copes too.
+    let charts = crate::report::charts::history_charts(&h).unwrap();
+    assert_eq!(charts.len(), 1);
+    let md = crate::history::render_markdown(&h);
+    assert!(md.contains("| yesterday | — | — | — | — |"), "{md}");
 }
 
 #[test]
