@@ -49,6 +49,7 @@ pub mod compare;
 pub mod digest;
 pub mod driver;
 pub mod execute;
+pub mod history;
 pub mod image;
 pub mod inspect;
 pub mod measure;

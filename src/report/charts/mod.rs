@@ -7,6 +7,7 @@
 
 mod burst;
 mod cdf;
+mod history;
 mod layers;
 mod phases;
 mod png;
@@ -20,6 +21,8 @@ use std::sync::OnceLock;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::FontStyle;
+
+pub use history::history_charts;
 
 use crate::analysis::{self, Analysis};
 use crate::results::RunRecord;

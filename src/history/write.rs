@@ -1,0 +1,43 @@
+//! A history on disk: `history.md` and `charts/history-<variant>.svg|png`.
+
+use std::path::{Path, PathBuf};
+
+use super::markdown::render_markdown;
+use super::model::History;
+use super::HistoryError;
+use crate::report::charts::history_charts;
+
+/// Writes `history.md` and one chart per variant (SVG and PNG, file names from the variant
+/// name with anything but letters, digits, `.`, `-` and `_` replaced) into `out`, creating it;
+/// returns the files written.
+pub fn write_history(history: &History, out: &Path) -> Result<Vec<PathBuf>, HistoryError> {
+    let chart_dir = out.join("charts");
+    std::fs::create_dir_all(&chart_dir).map_err(|source| HistoryError::Write {
+        path: chart_dir.clone(),
+        source,
+    })?;
+    let mut written = vec![write(
+        out.join("history.md"),
+        render_markdown(history).as_bytes(),
+    )?];
+    for chart in history_charts(history)? {
+        written.push(write(
+            chart_dir.join(format!("{}.svg", chart.name)),
+            chart.svg.as_bytes(),
+        )?);
+        written.push(write(
+            chart_dir.join(format!("{}.png", chart.name)),
+            &chart.png,
+        )?);
+    }
+    Ok(written)
+}
+
+/// Writes one file.
+fn write(path: PathBuf, bytes: &[u8]) -> Result<PathBuf, HistoryError> {
+    std::fs::write(&path, bytes).map_err(|source| HistoryError::Write {
+        path: path.clone(),
+        source,
+    })?;
+    Ok(path)
+}
