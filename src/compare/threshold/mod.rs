@@ -12,7 +12,7 @@ pub mod parse;
 
 pub use eval::evaluate;
 pub use expr::{Aggregation, Limit, Op, Threshold};
-pub use parse::{parse, parse_keyed, Part, ThresholdError, MAX_EXPRESSION_CHARS};
+pub use parse::{parse, parse_key, parse_keyed, Part, ThresholdError, MAX_EXPRESSION_CHARS};
 
 use serde::{Deserialize, Serialize};
 

@@ -112,13 +112,7 @@ pub fn parse(expr: &str) -> Result<Threshold, ThresholdError> {
 /// Parses the keyed form: `metric_key` is `total` or `total{variant:slim}`, `expr` is
 /// `p95<2s`, `p(95)<2s`, `med<800ms`, or for a burst milestone also `<8s` (the median).
 pub fn parse_keyed(metric_key: &str, expr: &str) -> Result<Threshold, ThresholdError> {
-    let mut k = Cursor::new(metric_key, Part::Key)?;
-    k.skip_whitespace();
-    let (column, name) = k.word();
-    let metric = metric_named(&k, column, &name)?;
-    let variant = filter(&mut k)?;
-    k.expect_end("the metric")?;
-
+    let (metric, variant) = parse_key(metric_key)?;
     let mut c = Cursor::new(expr, Part::Expression)?;
     c.skip_whitespace();
     let aggregation = keyed_aggregation(&mut c, metric)?;
@@ -131,6 +125,18 @@ pub fn parse_keyed(metric_key: &str, expr: &str) -> Result<Threshold, ThresholdE
         op,
         limit,
     })
+}
+
+/// Parses the keyed form's key alone: `total` or `total{variant:slim}` (errors count in
+/// [`Part::Key`]).
+pub fn parse_key(metric_key: &str) -> Result<(Metric, Option<String>), ThresholdError> {
+    let mut k = Cursor::new(metric_key, Part::Key)?;
+    k.skip_whitespace();
+    let (column, name) = k.word();
+    let metric = metric_named(&k, column, &name)?;
+    let variant = filter(&mut k)?;
+    k.expect_end("the metric")?;
+    Ok((metric, variant))
 }
 
 /// The aggregation at the start of a keyed expression (`p95`, `p(95)`, `med`, or none for a
