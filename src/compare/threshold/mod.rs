@@ -5,6 +5,7 @@
 //! `[thresholds]` table (see [`parse`](mod@parse) for the grammar); [`evaluate`] checks them on
 //! a run and gives one [`ThresholdOutcome`] per threshold × variant.
 
+mod condition;
 mod cursor;
 pub mod eval;
 pub mod expr;
