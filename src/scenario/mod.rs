@@ -3,6 +3,7 @@
 mod checked;
 pub mod limits;
 mod schema;
+mod thresholds;
 
 use std::collections::HashMap;
 use std::fmt;
@@ -10,6 +11,7 @@ use std::io::Read;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 
+use crate::compare::threshold::Threshold;
 use crate::units::{clip, clip_to};
 use limits::*;
 
@@ -17,6 +19,7 @@ pub use schema::{
     BurstSpec, DockerSettings, DockerfileSpec, DriverKind, NodeChoice, Placement, ReadySpec,
     RegistrySettings, ScenarioFile, StepSpec, SynthSpec, VariantSpec,
 };
+pub use thresholds::{ThresholdEntry, ThresholdTable};
 
 /// A parsed and validated scenario.
 #[derive(Debug, Clone)]
@@ -29,6 +32,8 @@ pub struct Scenario {
     pub name: String,
     /// The parsed content.
     pub file: ScenarioFile,
+    /// The `[thresholds]`, parsed, in file order.
+    pub thresholds: Vec<Threshold>,
 }
 
 /// A scenario that cannot be used, with where and why.
@@ -106,6 +111,9 @@ fn clip_message(message: &str) -> String {
     clip_to(&out, MAX_MESSAGE_CHARS)
 }
 
+/// The path segment serde_path_to_error shows for the inside of a `toml::Spanned` value.
+const SPANNED_FIELD: &str = ".$__serde_spanned_private_value";
+
 /// Says a recursion-limit error plainly: the parser's nesting limit, not a crash.
 fn explain(message: &str) -> String {
     if message.contains("recursion") || message.contains("recurse") {
@@ -159,7 +167,8 @@ impl Scenario {
         let deserializer = toml::de::Deserializer::parse(&source)
             .map_err(|e| error(e.span(), None, e.message().to_string()))?;
         let file: ScenarioFile = serde_path_to_error::deserialize(deserializer).map_err(|e| {
-            let field = e.path().to_string();
+            // A value read with its span (`toml::Spanned`) shows up as a private field.
+            let field = e.path().to_string().replace(SPANNED_FIELD, "");
             let field = (!field.is_empty() && field != ".").then_some(field);
             let inner = e.into_inner();
             error(inner.span(), field, inner.message().to_string())
@@ -167,11 +176,14 @@ impl Scenario {
         let name = scenario_name(&file, path)
             .map_err(|(span, field, message)| error(span, Some(field), message))?;
         validate(&file).map_err(|(span, field, message)| error(span, Some(field), message))?;
+        let thresholds = thresholds::check(&file, &source)
+            .map_err(|(span, field, message)| error(span, Some(field), message))?;
         Ok(Scenario {
             path: path.to_path_buf(),
             source,
             name,
             file,
+            thresholds,
         })
     }
 }
@@ -460,3 +472,5 @@ fn check_ready(
 mod proptests;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod threshold_tests;

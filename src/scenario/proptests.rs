@@ -27,6 +27,10 @@ ready = { http = "/health", status = 204, timeout = "5s" }
 [[variant]]
 name = "up"
 registry = "127.0.0.1:5000/app:1"
+[thresholds]
+total = ["p95<2s", "p(50)<+10%"]
+"pull{variant:big}" = ["med<=800ms"]
+full_capacity = ["<8s"]
 "#;
 
 /// Pieces a mutation inserts: syntax, hostile numbers and units.
@@ -57,6 +61,10 @@ const PIECES: &[&str] = &[
     "a.b.c = 1",
     "\u{feff}",
     "é",
+    "<",
+    "%",
+    "p(",
+    "{variant:up}",
 ];
 
 /// Parses `text` as `s.toml`; an error must name the file and stay short.
@@ -78,6 +86,7 @@ fn check_bounds(s: &Scenario) -> Result<(), TestCaseError> {
         prop_assert!((MIN_RATE_BYTES_PER_SEC..=MAX_RATE_BYTES_PER_SEC).contains(&bps));
         let _ = rate.time_for(u64::MAX);
     }
+    prop_assert!(s.thresholds.len() <= MAX_THRESHOLDS);
     for v in &s.file.variants {
         prop_assert!(READY_STATUS.contains(&v.ready.status));
         prop_assert!(v.ready.timeout.0 <= MAX_READY_TIMEOUT);

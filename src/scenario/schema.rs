@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 use toml::Spanned;
 
 use super::checked;
+use super::thresholds::ThresholdTable;
 use crate::units::{ByteSize, HumanDuration, Rate};
 
 /// A whole scenario file.
@@ -41,6 +42,10 @@ pub struct ScenarioFile {
     /// The image variants to compare.
     #[serde(rename = "variant")]
     pub variants: Vec<VariantSpec>,
+    /// `[thresholds]`: k6-style checks, metric key → expressions (see
+    /// [`crate::compare::threshold`]); parsed into [`super::Scenario::thresholds`].
+    #[serde(default, skip_serializing_if = "ThresholdTable::is_empty")]
+    pub thresholds: ThresholdTable,
 }
 
 fn default_driver() -> Spanned<DriverKind> {

@@ -1,5 +1,19 @@
 //! Thresholds in k6's grammar: `p95(total)<2s`, `p50(pull)<=800ms`, `max(first_request)<50ms`,
 //! relative to a baseline `p50(pull)<+10%`, burst milestones `full_capacity<8s`.
+//!
+//! [`parse()`] reads the command-line form, [`parse_keyed`] the form of a scenario's
+//! `[thresholds]` table (see [`parse`](mod@parse) for the grammar); [`evaluate`] checks them on
+//! a run and gives one [`ThresholdOutcome`] per threshold × variant.
+
+mod condition;
+mod cursor;
+pub mod eval;
+pub mod expr;
+pub mod parse;
+
+pub use eval::evaluate;
+pub use expr::{Aggregation, Limit, Op, Threshold};
+pub use parse::{parse, parse_key, parse_keyed, Part, ThresholdError, MAX_EXPRESSION_CHARS};
 
 use serde::{Deserialize, Serialize};
 
@@ -16,6 +30,13 @@ pub enum Status {
         /// Why.
         reason: String,
     },
+}
+
+impl Status {
+    /// True for [`Status::Passed`].
+    pub fn passed(&self) -> bool {
+        *self == Status::Passed
+    }
 }
 
 /// One threshold checked on one variant.
@@ -41,3 +62,6 @@ impl ThresholdOutcome {
         self.status != Status::Passed
     }
 }
+
+#[cfg(test)]
+mod tests;
