@@ -33,6 +33,10 @@ pub enum Command {
     Report(ReportArgs),
     /// Show what an image is made of: sizes, layers, user, shell, package manager, files.
     Inspect(InspectArgs),
+    /// Compare two runs (directories or run.json files): verdict per variant × phase, thresholds.
+    Compare(CompareArgs),
+    /// Trend charts and a Markdown table over many runs (e.g. the nightly ones).
+    History(HistoryArgs),
     /// Write the embedded static `coldbench-hello` binary to a file (for Dockerfiles).
     #[command(hide = true)]
     HelloBinary {
@@ -58,6 +62,73 @@ pub struct RunArgs {
     pub no_report: bool,
     #[command(flatten)]
     pub exports: ExportArgs,
+    /// Compare this run with the baseline NAME (under RESULTS_DIR/baselines/): exit 3 on a
+    /// regression.
+    #[arg(long, value_name = "NAME")]
+    pub baseline: Option<String>,
+    /// Save this run as the baseline NAME (under RESULTS_DIR/baselines/), replacing it.
+    #[arg(long, value_name = "NAME")]
+    pub save_baseline: Option<String>,
+    #[command(flatten)]
+    pub checks: CheckArgs,
+}
+
+/// Thresholds, the verdict rule and the CI exports, shared by `run` and `compare`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct CheckArgs {
+    /// A threshold in k6's grammar, e.g. 'p95(total)<2s', 'p50(pull)<+10%' (relative to the
+    /// baseline), 'full_capacity<8s'; repeatable. A failed one exits 3.
+    #[arg(long = "threshold", value_name = "EXPR")]
+    pub thresholds: Vec<String>,
+    /// Practical noise band: a change within ± this is never a regression (e.g. 5%, 10%).
+    #[arg(long, value_name = "PERCENT", default_value = "5%", value_parser = parse_percent)]
+    pub noise_threshold: f64,
+    /// Write JUnit XML (one testcase per compared cell and per threshold) to FILE.
+    #[arg(long, value_name = "FILE")]
+    pub export_junit: Option<String>,
+    /// Write github-action-benchmark JSON (customSmallerIsBetter) to FILE.
+    #[arg(long, value_name = "FILE")]
+    pub export_gab: Option<String>,
+    /// Write Bencher Metric Format JSON to FILE.
+    #[arg(long, value_name = "FILE")]
+    pub export_bmf: Option<String>,
+}
+
+/// `coldbench compare`.
+#[derive(Debug, clap::Args)]
+pub struct CompareArgs {
+    /// The baseline: a run directory or its run.json.
+    pub base: PathBuf,
+    /// The run compared with it: a run directory or its run.json. A directory also receives
+    /// compare.json and compare.md.
+    pub new: PathBuf,
+    /// Write the verdict as Markdown (for $GITHUB_STEP_SUMMARY or a PR comment) to FILE.
+    #[arg(long, value_name = "FILE")]
+    pub export_markdown: Option<String>,
+    #[command(flatten)]
+    pub checks: CheckArgs,
+}
+
+/// `coldbench history`.
+#[derive(Debug, clap::Args)]
+pub struct HistoryArgs {
+    /// Run directories, directories of runs (e.g. results/nightly) or glob patterns.
+    #[arg(required = true)]
+    pub runs: Vec<PathBuf>,
+    /// Where history.md and charts/ go.
+    #[arg(long, default_value = "results/history", value_name = "DIR")]
+    pub out: PathBuf,
+}
+
+/// `5%`, `5` (percent) or `0.5%` as a fraction (0.05); 0 to 100 %.
+fn parse_percent(text: &str) -> Result<f64, String> {
+    let number = text.trim().trim_end_matches('%').trim();
+    match number.parse::<f64>() {
+        Ok(p) if (0.0..=100.0).contains(&p) => Ok(p / 100.0),
+        _ => Err(format!(
+            "{text:?} is not a percentage from 0% to 100% (e.g. 5%)"
+        )),
+    }
 }
 
 /// Exports like hyperfine's; `-` means stdout.
@@ -165,7 +236,7 @@ impl ServeArgs {
             listen: self.listen,
             bandwidth: self.bandwidth,
             latency: self.latency.map(|l| l.0).unwrap_or_default(),
-            uploads: Default::default(),
+            limits: Default::default(),
         }
     }
 }

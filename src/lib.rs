@@ -16,6 +16,11 @@
 //! - [`report::table::render`], [`report::files::write_report`] (summary.md, charts, report.html)
 //!   and [`report::files::write_exports`] with [`report::ExportTargets`] (check them first with
 //!   [`report::ExportTargets::check`]); [`report::files::load_run`] reads an earlier run.json.
+//! - [`compare::compare`] two records (baseline and new: cells, verdicts, context differences;
+//!   [`compare::load`], [`compare::save_baseline`], [`compare::load_baseline`]) and
+//!   [`compare::threshold::evaluate`] thresholds parsed with [`compare::threshold::parse`](fn@compare::threshold::parse);
+//!   [`report::verdict`] renders them (terminal, Markdown, JUnit, gab, BMF).
+//! - [`history::collect`] many run directories; [`report::history::write_history`] charts them.
 //! - [`inspect::inspect`] with [`inspect::InspectOptions`]: one image's anatomy.
 //! - [`registry::Registry`]: the embedded, throttled OCI registry on its own.
 //!
@@ -35,11 +40,14 @@
 //! registry, throttle       embedded OCI registry; token-bucket links
 //! measure                  first-request probe, µs helper
 //! analysis                 statistics of a RunRecord (one percentile definition)
-//! report                   table, summary.md, charts, report.html, exporters
+//! compare                  two runs: verdicts per variant × metric, baselines, thresholds
+//! history                  many runs: p5/p50/p95 per run, regressions from compare.json
+//! report                   table, summary.md, charts, report.html, exporters, verdicts, history
 //! results                  the run.json model (plain data) and its writers
 //! scenario, units, digest  input types and values
 //! ```
-//! `results`, `analysis` and `report` import nothing from `driver`, `registry`, `run` or `cli`.
+//! `results`, `analysis`, `compare`, `history` and `report` import nothing from `driver`,
+//! `registry`, `run` or `cli`; `report` renders `compare` and `history`, never the reverse.
 //! `main.rs` is thin: [`cli`] parses, [`commands`] calls the library and prints.
 
 pub mod analysis;

@@ -17,6 +17,8 @@ async fn main() {
         Command::Run(args) => coldbench::commands::run(&args).await,
         Command::Report(args) => coldbench::commands::report(&args),
         Command::Inspect(args) => coldbench::commands::inspect(&args).await,
+        Command::Compare(args) => coldbench::commands::compare(&args),
+        Command::History(args) => coldbench::commands::history(&args),
         Command::HelloBinary { output } => coldbench::commands::hello_binary(&output),
         Command::Registry(RegistryCommand::Serve(args)) => {
             coldbench::commands::registry_serve(&args).await

@@ -6,6 +6,7 @@ use std::net::{Ipv4Addr, SocketAddr};
 use std::path::PathBuf;
 use std::time::Duration;
 
+use crate::compare::threshold::Threshold;
 use crate::driver::{self, Driver, DriverError, NodeRequest};
 use crate::execute::record::Header;
 use crate::execute::{
@@ -81,6 +82,8 @@ pub struct RunOutcome {
     pub dir: PathBuf,
     /// What it recorded (also in `dir/run.json`).
     pub record: RunRecord,
+    /// The scenario's `[thresholds]`, checked by the caller.
+    pub thresholds: Vec<Threshold>,
 }
 
 impl RunOutcome {
@@ -186,7 +189,7 @@ pub async fn run_scenario(
     )
     .await;
     driver.teardown().await;
-    shut(registry, finish(result)).await
+    shut(registry, finish(result, &scenario.thresholds)).await
 }
 
 /// The registry's result, once it is shut down.
@@ -202,7 +205,7 @@ async fn start_registry(scenario: &Scenario, store_dir: PathBuf) -> Result<Regis
         listen: SocketAddr::from((Ipv4Addr::LOCALHOST, 0)),
         bandwidth: settings.bandwidth,
         latency: settings.latency.map_or(Duration::ZERO, |l| l.0),
-        uploads: Default::default(),
+        limits: Default::default(),
     })
     .await?)
 }
@@ -240,10 +243,17 @@ async fn clean_up(driver: &dyn Driver, addrs: &[String], record: Option<&RunReco
 }
 
 /// The run's result from what the sampling returned.
-fn finish(result: Result<Measurement, RunError>) -> Result<RunOutcome, RunError> {
+fn finish(
+    result: Result<Measurement, RunError>,
+    thresholds: &[Threshold],
+) -> Result<RunOutcome, RunError> {
     let (dir, record, outcome) = result?;
     match outcome {
-        Ok(()) => Ok(RunOutcome { dir, record }),
+        Ok(()) => Ok(RunOutcome {
+            dir,
+            record,
+            thresholds: thresholds.to_vec(),
+        }),
         Err(ExecuteError::Interrupted) => Err(RunError::Interrupted {
             dir,
             samples: record.samples.len(),

@@ -76,7 +76,7 @@ fn docker_and_skopeo_push_and_pull_through_the_registry() {
             listen: "127.0.0.1:0".parse().unwrap(),
             bandwidth: Some("200MB/s".parse().unwrap()),
             latency: Duration::from_millis(1),
-            uploads: Default::default(),
+            limits: Default::default(),
         }))
         .unwrap();
     let host = format!("127.0.0.1:{}", registry.addr().port());

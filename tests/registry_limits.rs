@@ -5,7 +5,7 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use coldbench::registry::{
-    Registry, RegistryConfig, UploadLimits, FREE_SPACE_RESERVE, MAX_BLOB_SIZE, MAX_CONNECTIONS,
+    Registry, RegistryConfig, RegistryLimits, FREE_SPACE_RESERVE, MAX_BLOB_SIZE, MAX_CONNECTIONS,
     MAX_UPLOAD_SESSIONS, UPLOAD_BODY_MIN_BYTES, UPLOAD_BODY_TIMEOUT, UPLOAD_IDLE_EXPIRY,
     UPLOAD_RETRY_AFTER,
 };
@@ -29,7 +29,7 @@ async fn start_upload(addr: SocketAddr) -> (u16, String) {
 async fn the_default_session_cap_answers_429_with_retry_after_beyond_it() {
     let dir = tempfile::tempdir().unwrap();
     let config = RegistryConfig::new(dir.path().to_path_buf(), "127.0.0.1:0".parse().unwrap());
-    assert_eq!(config.uploads, UploadLimits::default());
+    assert_eq!(config.limits, RegistryLimits::default());
     let registry = Registry::start(config).await.unwrap();
     let addr = registry.addr();
     let all = async {

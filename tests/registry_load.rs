@@ -8,7 +8,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use coldbench::registry::{Digest, Registry, RegistryConfig, UploadLimits, MAX_UPLOAD_SESSIONS};
+use coldbench::registry::{Digest, Registry, RegistryConfig, RegistryLimits, MAX_UPLOAD_SESSIONS};
 use sha2::{Digest as _, Sha256};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
@@ -88,7 +88,7 @@ impl Sampler {
 async fn registry_with_blob(dir: &std::path::Path) -> (Registry, Digest) {
     let registry = Registry::start(RegistryConfig {
         bandwidth: Some("200MB/s".parse().unwrap()),
-        uploads: UploadLimits::default(),
+        limits: RegistryLimits::default(),
         ..RegistryConfig::new(dir.join("store"), "127.0.0.1:0".parse().unwrap())
     })
     .await

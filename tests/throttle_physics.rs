@@ -21,7 +21,7 @@ async fn registry_with_blob() -> (tempfile::TempDir, Registry, Digest, Vec<u8>) 
         listen: "127.0.0.1:0".parse().unwrap(),
         bandwidth: Some(BANDWIDTH.parse().unwrap()),
         latency: Duration::ZERO,
-        uploads: Default::default(),
+        limits: Default::default(),
     })
     .await
     .unwrap();

@@ -196,7 +196,7 @@ async fn embedded(dir: &Path) -> Registry {
         listen: "127.0.0.1:0".parse().unwrap(),
         bandwidth: None,
         latency: Duration::ZERO,
-        uploads: Default::default(),
+        limits: Default::default(),
     })
     .await
     .unwrap()

@@ -8,6 +8,10 @@ use super::values::values;
 use super::{Cell, CompareOptions, Verdict, CONFIDENCE, MIN_SAMPLES};
 use crate::results::RunRecord;
 
+/// Most values one cell's bootstrap draws (resamples × both sides' sizes): 10,000 resamples up
+/// to 1,000 values in all, fewer beyond (never below the bootstrap's own minimum of 100).
+pub const MAX_BOOTSTRAP_DRAWS: usize = 10_000_000;
+
 /// Every cell of `variants` (present in both runs), tested and judged.
 pub fn cells(
     base: &RunRecord,
@@ -55,7 +59,15 @@ fn cell(
         new_median_us,
         ratio,
         ci: decidable
-            .then(|| bootstrap_ratio_ci(&b, &n, options.resamples, CONFIDENCE, seed))
+            .then(|| {
+                bootstrap_ratio_ci(
+                    &b,
+                    &n,
+                    resamples(options, b.len() + n.len()),
+                    CONFIDENCE,
+                    seed,
+                )
+            })
             .flatten(),
         p_value: decidable
             .then(|| mann_whitney(&b, &n).map(|t| t.p_value))
@@ -70,6 +82,12 @@ fn cell(
             }
         },
     })
+}
+
+/// Resamples for a cell of `values` values in all: the option, lowered so that one cell draws at
+/// most [`MAX_BOOTSTRAP_DRAWS`] values (large burst cells stay well under a second).
+fn resamples(options: &CompareOptions, values: usize) -> usize {
+    options.resamples.min(MAX_BOOTSTRAP_DRAWS / values.max(1))
 }
 
 /// A stable per-cell seed (FNV-1a of the variant and metric names), so one cell's interval does

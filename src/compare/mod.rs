@@ -188,3 +188,5 @@ pub fn compare(base: &RunRecord, new: &RunRecord, options: &CompareOptions) -> C
         cells: cells::cells(base, new, &shared, options),
     }
 }
+#[cfg(test)]
+mod tests;

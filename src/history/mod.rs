@@ -1,32 +1,27 @@
 //! `coldbench history`: how cold starts moved across many runs (a nightly series, say).
 //!
 //! [`collect`] reads run directories into a [`History`]: per run and per variant × metric the
-//! p5, p50 and p95 of the values a comparison looks at ([`crate::compare::values`], under the
+//! p5, p50 and p95 of the values a comparison looks at ([`crate::compare::values`](fn@crate::compare::values), under the
 //! one percentile definition), and whether that run's `compare.json` found the cell regressed.
-//! [`render_markdown`] tables it, [`crate::report::charts::history_charts`] draws a trend chart
-//! per variant, and [`write_history`] writes both.
+//! The report module renders it: `report::history` writes `history.md` and
+//! `report::charts::history_charts` draws a trend chart per variant.
 //!
-//! Data flows one way: this module reads `results`, `compare` and `report::files` types and
-//! uses the chart machinery; the history model ([`History`], [`RunPoint`], [`MetricPoint`]) is
-//! plain data, and the chart kind in `report::charts` reads only that model.
+//! Data flows one way: this module reads `results` and `compare` (run.json, compare.json); the
+//! history model ([`History`], [`RunPoint`], [`MetricPoint`]) is plain data that `report`
+//! renders, and nothing here imports `report`.
 
 mod discover;
-pub mod markdown;
 mod model;
 mod pattern;
 mod point;
 #[cfg(test)]
 mod tests;
-mod write;
 
 use std::collections::HashMap;
 use std::path::PathBuf;
 
-pub use markdown::render_markdown;
 pub use model::{History, MetricPoint, RunPoint, SHORT_COMMIT};
-pub use write::write_history;
 
-use crate::report::charts::ChartError;
 use crate::units::clip;
 
 /// Most runs a history keeps: beyond it, the newest are kept and a warning says how many were
@@ -51,17 +46,6 @@ pub enum HistoryError {
     /// No arguments.
     #[error("no run directories given")]
     NoArguments,
-    /// A file or directory could not be written.
-    #[error("writing {path}: {source}")]
-    Write {
-        /// What was being written.
-        path: PathBuf,
-        /// The underlying error.
-        source: std::io::Error,
-    },
-    /// A chart failed.
-    #[error("charts: {0}")]
-    Charts(#[from] ChartError),
 }
 
 /// The first few of `skipped`, and how many more.
@@ -83,7 +67,7 @@ fn list_skipped(skipped: &[String]) -> String {
 ///
 /// Each argument is a run directory (it has a run.json), a directory of run directories (every
 /// child directory with a run.json, one level down), or a glob pattern with `*` and `?` (see
-/// [`pattern`]) whose matches are either. A run whose run.json cannot be read is skipped with
+/// `pattern`) whose matches are either. A run whose run.json cannot be read is skipped with
 /// a warning naming the file; so is an unusable compare.json (the run is kept, unmarked). A
 /// run id seen twice keeps its first directory. Beyond [`MAX_RUNS`] the newest are kept.
 pub fn collect(dirs: &[PathBuf]) -> Result<History, HistoryError> {

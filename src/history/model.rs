@@ -91,7 +91,7 @@ impl RunPoint {
 }
 
 /// One variant × metric of one run: nearest-rank percentiles (µs) of the values a comparison
-/// looks at ([`crate::compare::values`]).
+/// looks at ([`crate::compare::values`](fn@crate::compare::values)).
 #[derive(Debug, Clone, PartialEq)]
 pub struct MetricPoint {
     /// Variant name.

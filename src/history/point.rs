@@ -6,17 +6,16 @@ use std::path::Path;
 
 use super::model::{MetricPoint, RunPoint, SHORT_COMMIT};
 use crate::analysis::percentile::percentile;
-use crate::compare::{values, CompareReport, Metric};
-use crate::report::files::load_run;
-use crate::report::ReportError;
+use crate::compare::BaselineError;
+use crate::compare::{load, values, CompareReport, Metric};
 use crate::results::RunRecord;
 use crate::units::clip;
 
 /// Reads `dir`'s run.json (and compare.json when present); `Err` says why the run is skipped.
 /// Problems with compare.json only are pushed on `warnings` and the run is kept.
 pub(super) fn load_point(dir: &Path, warnings: &mut Vec<String>) -> Result<RunPoint, String> {
-    let record = load_run(dir).map_err(|e| match e {
-        ReportError::Read { path, cause } => format!("{}: {cause}", path.display()),
+    let record = load(dir).map_err(|e| match e {
+        BaselineError::Read { path, cause } => format!("{}: {cause}", path.display()),
         other => other.to_string(),
     })?;
     let compare = load_compare(dir, &record.run_id, warnings);

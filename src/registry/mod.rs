@@ -52,8 +52,8 @@ pub struct RegistryConfig {
     pub bandwidth: Option<Rate>,
     /// Delay before each response head (time to first byte).
     pub latency: Duration,
-    /// Bounds on blob uploads; `UploadLimits::default()` for the documented defaults.
-    pub uploads: UploadLimits,
+    /// Bounds on connections and blob uploads; `RegistryLimits::default()` for the documented defaults.
+    pub limits: RegistryLimits,
 }
 
 impl RegistryConfig {
@@ -64,7 +64,7 @@ impl RegistryConfig {
             listen,
             bandwidth: None,
             latency: Duration::ZERO,
-            uploads: UploadLimits::default(),
+            limits: RegistryLimits::default(),
         }
     }
 }
@@ -95,7 +95,7 @@ pub const FREE_SPACE_RESERVE: u64 = 512 * 1024 * 1024;
 /// or disk, nor hold a request forever: connections, upload sessions, request bodies and their
 /// size on disk. (Connections are here too, so that every `RegistryConfig` keeps its fields.)
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct UploadLimits {
+pub struct RegistryLimits {
     /// Upload sessions open at once (default [`MAX_UPLOAD_SESSIONS`]).
     pub max_sessions: usize,
     /// Idle time after which a session expires (default [`UPLOAD_IDLE_EXPIRY`]).
@@ -111,9 +111,9 @@ pub struct UploadLimits {
     pub free_space_reserve: u64,
 }
 
-impl Default for UploadLimits {
+impl Default for RegistryLimits {
     fn default() -> Self {
-        UploadLimits {
+        RegistryLimits {
             max_sessions: MAX_UPLOAD_SESSIONS,
             idle_expiry: UPLOAD_IDLE_EXPIRY,
             body_timeout: UPLOAD_BODY_TIMEOUT,
@@ -125,11 +125,11 @@ impl Default for UploadLimits {
 }
 
 /// Permits of the connection semaphore: the configured cap, within what a semaphore can hold.
-fn connection_permits(limits: &UploadLimits) -> usize {
+fn connection_permits(limits: &RegistryLimits) -> usize {
     limits.max_connections.clamp(1, Semaphore::MAX_PERMITS)
 }
 
-impl UploadLimits {
+impl RegistryLimits {
     /// The `Retry-After` of a 429 beyond the session cap: [`UPLOAD_RETRY_AFTER`] or the idle
     /// expiry, whichever is shorter, in whole seconds (at least 1).
     pub fn retry_after_secs(&self) -> u64 {
@@ -192,9 +192,9 @@ impl Registry {
         let egress = config.bandwidth.map(|rate| Arc::new(Link::new(rate)));
         let shared = Arc::new(Shared {
             store,
-            uploads: uploads::Uploads::new(config.uploads),
+            uploads: uploads::Uploads::new(config.limits),
             latency: config.latency,
-            connections: Arc::new(Semaphore::new(connection_permits(&config.uploads))),
+            connections: Arc::new(Semaphore::new(connection_permits(&config.limits))),
         });
         let counters = Arc::new(Counters::default());
         let lane = Lane {

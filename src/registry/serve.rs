@@ -37,7 +37,7 @@ pub struct Shared {
     /// Delay before each response head.
     pub latency: Duration,
     /// One permit per connection served, over every listener
-    /// ([`super::UploadLimits::max_connections`] of them).
+    /// ([`super::RegistryLimits::max_connections`] of them).
     pub connections: Arc<Semaphore>,
 }
 

@@ -414,7 +414,7 @@ impl BlobWriter {
     }
 
     /// Flushes and closes the file: the partial blob stays on disk (no descriptor held, no
-    /// buffer in memory) until [`ParkedBlob::resume`] or until the `ParkedBlob` is dropped.
+    /// buffer in memory) until `ParkedBlob::resume` or until the `ParkedBlob` is dropped.
     pub fn park(self) -> Result<ParkedBlob, StoreError> {
         let file = self
             .file

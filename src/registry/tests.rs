@@ -8,14 +8,14 @@ use super::test_client::{request, Resp};
 use super::*;
 
 async fn start(latency: Duration) -> (tempfile::TempDir, Registry) {
-    start_with(latency, UploadLimits::default()).await
+    start_with(latency, RegistryLimits::default()).await
 }
 
-async fn start_with(latency: Duration, uploads: UploadLimits) -> (tempfile::TempDir, Registry) {
+async fn start_with(latency: Duration, limits: RegistryLimits) -> (tempfile::TempDir, Registry) {
     let dir = tempfile::tempdir().unwrap();
     let registry = Registry::start(RegistryConfig {
         latency,
-        uploads,
+        limits,
         ..RegistryConfig::new(dir.path().join("store"), "127.0.0.1:0".parse().unwrap())
     })
     .await
@@ -504,12 +504,12 @@ async fn upload_with(addr: std::net::SocketAddr, repo: &str, data: &[u8]) -> Str
     location
 }
 
-fn limits(max_sessions: usize, idle_expiry_ms: u64, body_timeout_ms: u64) -> UploadLimits {
-    UploadLimits {
+fn limits(max_sessions: usize, idle_expiry_ms: u64, body_timeout_ms: u64) -> RegistryLimits {
+    RegistryLimits {
         max_sessions,
         idle_expiry: Duration::from_millis(idle_expiry_ms),
         body_timeout: Duration::from_millis(body_timeout_ms),
-        ..UploadLimits::default()
+        ..RegistryLimits::default()
     }
 }
 
@@ -708,9 +708,9 @@ async fn a_trickling_manifest_put_times_out_with_408() {
 
 #[tokio::test]
 async fn an_upload_over_the_largest_blob_size_is_413_and_keeps_the_upload() {
-    let bounded = UploadLimits {
+    let bounded = RegistryLimits {
         max_blob_size: 1000,
-        ..UploadLimits::default()
+        ..RegistryLimits::default()
     };
     let (dir, reg) = start_with(Duration::ZERO, bounded).await;
     let addr = reg.addr();
@@ -744,9 +744,9 @@ async fn an_upload_over_the_largest_blob_size_is_413_and_keeps_the_upload() {
 
 #[tokio::test]
 async fn an_upload_that_would_break_the_free_space_reserve_is_507_and_writes_nothing() {
-    let reserved = UploadLimits {
+    let reserved = RegistryLimits {
         free_space_reserve: u64::MAX / 2,
-        ..UploadLimits::default()
+        ..RegistryLimits::default()
     };
     let (dir, reg) = start_with(Duration::ZERO, reserved).await;
     let addr = reg.addr();
@@ -801,9 +801,9 @@ async fn answers_within(stream: &mut tokio::net::TcpStream, within: Duration) ->
 
 #[tokio::test]
 async fn connections_beyond_the_cap_wait_until_one_closes() {
-    let capped = UploadLimits {
+    let capped = RegistryLimits {
         max_connections: 2,
-        ..UploadLimits::default()
+        ..RegistryLimits::default()
     };
     let (_dir, reg) = start_with(Duration::ZERO, capped).await;
     let connect = || tokio::net::TcpStream::connect(reg.addr());

@@ -16,7 +16,7 @@ use tokio::sync::watch;
 use super::errors::ApiError;
 use super::intake::{next_data, Bounds, Pace};
 use super::store::{BlobWriter, Digest, ParkedBlob, Store, StoreError};
-use super::UploadLimits;
+use super::RegistryLimits;
 
 /// Request body bytes gathered before one write to disk (bounds memory per upload).
 const WRITE_BATCH: usize = 1024 * 1024;
@@ -65,12 +65,12 @@ impl Session {
 #[derive(Debug, Default)]
 pub struct Uploads {
     sessions: Mutex<HashMap<String, Arc<Session>>>,
-    limits: UploadLimits,
+    limits: RegistryLimits,
 }
 
 impl Uploads {
     /// No uploads yet, to be kept within `limits`.
-    pub fn new(limits: UploadLimits) -> Uploads {
+    pub fn new(limits: RegistryLimits) -> Uploads {
         Uploads {
             sessions: Mutex::default(),
             limits,
@@ -78,12 +78,12 @@ impl Uploads {
     }
 
     /// The limits it keeps to.
-    pub fn limits(&self) -> UploadLimits {
+    pub fn limits(&self) -> RegistryLimits {
         self.limits
     }
 
     /// Registers a new upload of `repo` with an empty blob in `store`; returns its id, or 429
-    /// `TOOMANYREQUESTS` when [`UploadLimits::max_sessions`] uploads are in progress.
+    /// `TOOMANYREQUESTS` when [`RegistryLimits::max_sessions`] uploads are in progress.
     pub fn start(&self, repo: &str, store: &Store) -> Result<String, ApiError> {
         let id = format!("{:032x}", rand::random::<u128>());
         let mut sessions = self.lock();
@@ -161,7 +161,7 @@ fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 }
 
 /// 429 `TOOMANYREQUESTS` with a `Retry-After`: the session cap is reached.
-fn too_many(limits: &UploadLimits) -> ApiError {
+fn too_many(limits: &RegistryLimits) -> ApiError {
     let max = limits.max_sessions;
     ApiError::new(
         StatusCode::TOO_MANY_REQUESTS,

@@ -6,6 +6,7 @@ pub mod anatomy;
 pub mod charts;
 pub mod export;
 pub mod files;
+pub mod history;
 pub mod html;
 pub mod table;
 pub mod verdict;

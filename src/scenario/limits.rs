@@ -33,6 +33,8 @@ pub const MAX_BURST_NODES: u32 = 16;
 pub const MAX_BURST_REPLICAS: u32 = 500;
 /// Most `[[variant]]` tables.
 pub const MAX_VARIANTS: usize = 100;
+/// Most samples in one run: variants × (repetitions + warm-up) × burst replicas.
+pub const MAX_SAMPLES: u64 = 100_000;
 /// Most expressions in `[thresholds]`, over every key.
 pub const MAX_THRESHOLDS: usize = 100;
 /// Longest scenario and variant name, in characters.

@@ -264,7 +264,29 @@ fn validate(file: &ScenarioFile) -> Result<(), Invalid> {
     for (i, v) in file.variants.iter().enumerate() {
         check_variant(i, v, &mut seen, file.burst.is_some())?;
     }
-    Ok(())
+    check_sample_count(file)
+}
+
+/// Samples of a run (variants × rounds × replicas) at most [`MAX_SAMPLES`], so a run's memory,
+/// run.json and time stay bounded whatever the other bounds multiply to.
+fn check_sample_count(file: &ScenarioFile) -> Result<(), Invalid> {
+    let rounds = u64::from(file.repetitions.get()) + u64::from(file.warmup);
+    let replicas = file
+        .burst
+        .as_ref()
+        .map_or(1, |b| u64::from(*b.replicas.get_ref()));
+    let samples = file.variants.len() as u64 * rounds * replicas;
+    if samples <= MAX_SAMPLES {
+        return Ok(());
+    }
+    Err((
+        file.burst.as_ref().map(|b| b.replicas.span()),
+        "repetitions".into(),
+        format!(
+            "{} variant(s) × {rounds} round(s) × {replicas} replica(s) = {samples} samples: at most {MAX_SAMPLES} per run; lower repetitions, replicas or variants, or split the scenario",
+            file.variants.len()
+        ),
+    ))
 }
 
 /// Only the Docker driver is available.

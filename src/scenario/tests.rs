@@ -360,6 +360,23 @@ fn repetitions_are_bounded() {
 }
 
 #[test]
+fn samples_per_run_are_bounded() {
+    let burst = BURST.replace("replicas = 4", "replicas = 500").replace(
+        "\nname = \"w\"\nsynth = { size = \"5MB\" }\nready = { http = \"/\", port = 9000 }",
+        "\nname = \"w\"\nsynth = { size = \"5MB\" }",
+    );
+    let at_most = burst.replace("name = \"b\"", "name = \"b\"\nrepetitions = 100");
+    parse(&at_most).unwrap();
+    let e = err(&burst.replace("name = \"b\"", "name = \"b\"\nrepetitions = 101"));
+    assert!(e.starts_with("s.toml:6:12: repetitions:"), "{e}");
+    assert!(
+        e.contains("2 variant(s) × 101 round(s) × 500 replica(s) = 101000 samples"),
+        "{e}"
+    );
+    assert!(e.contains("at most 100000 per run"), "{e}");
+}
+
+#[test]
 fn long_strings_are_bounded_and_not_echoed() {
     let long = "a".repeat(10_000_000);
     let cases = [

@@ -254,3 +254,17 @@ fn bootstrap_refuses_what_has_no_ratio() {
     let (low, high) = bootstrap_ratio_ci(&[0, 5, 5], &[10], 0, 0.95, 0).unwrap();
     assert_eq!((low, high), (2.0, 2.0));
 }
+
+/// scipy's documented example for `mannwhitneyu` (male vs female ages): U = 17, exact two-sided
+/// p = 0.1111111 (scipy.stats.mannwhitneyu docs; the same figure in statrs' tests); and a second
+/// exact case with U = 21, two-sided p = 0.4606061 (8 against 4).
+#[test]
+fn scipy_documented_examples() {
+    let t = mann_whitney(&[19, 22, 16, 29, 24], &[20, 11, 17, 12]).unwrap();
+    assert!(t.exact);
+    assert_eq!(t.u, 17.0);
+    assert!(close(t.p_value, 0.111_111_111_111_111_1, 1e-12), "{t:?}");
+    let t = mann_whitney(&[5, 2, 7, 8, 9, 3, 11, 12], &[1, 6, 10, 4]).unwrap();
+    assert_eq!(t.u, 21.0);
+    assert!(close(t.p_value, 0.460_606_060_606_060_63, 1e-12), "{t:?}");
+}

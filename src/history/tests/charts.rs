@@ -1,8 +1,9 @@
 //! The trend charts: one per variant, deterministic, regressions marked, gaps and crowds.
 
 use super::*;
-use crate::history::{collect, write_history, History};
+use crate::history::{collect, History};
 use crate::report::charts::history_charts;
+use crate::report::history::write_history;
 
 /// The red of the regression markers, as the SVG backend writes it.
 const RED_FILL: &str = "fill=\"#FF0000\"";

@@ -143,7 +143,7 @@ fn hand_edited_runs_do_not_panic() {
     // Everything downstream copes too.
     let charts = crate::report::charts::history_charts(&h).unwrap();
     assert_eq!(charts.len(), 1);
-    let md = crate::history::render_markdown(&h);
+    let md = crate::report::history::render_markdown(&h);
     assert!(md.contains("| yesterday | — | — | — | — |"), "{md}");
 }
 

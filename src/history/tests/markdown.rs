@@ -1,7 +1,8 @@
 //! history.md, snapshot-tested.
 
 use super::*;
-use crate::history::{collect, render_markdown, History};
+use crate::history::{collect, History};
+use crate::report::history::render_markdown;
 
 #[test]
 fn nightly_markdown() {

@@ -159,7 +159,7 @@ async fn registry(dir: &std::path::Path) -> Registry {
         listen: "127.0.0.1:0".parse().unwrap(),
         bandwidth: None,
         latency: Duration::ZERO,
-        uploads: Default::default(),
+        limits: Default::default(),
     })
     .await
     .unwrap()

@@ -14,7 +14,7 @@ use crate::results::RunRecord;
 pub use self::csv::CsvExporter;
 pub use self::json::JsonExporter;
 pub use self::markdown::MarkdownExporter;
-pub use self::targets::{ExportFormat, ExportTargets, TargetError};
+pub use self::targets::{check_target, ExportFormat, ExportTargets, TargetError};
 
 /// Renders a run into one file format.
 pub trait Exporter {
@@ -45,16 +45,20 @@ pub enum ExportError {
 
 /// Renders `record` with `exporter` and writes it to `target`: a file path, or `-` for stdout.
 pub fn write(exporter: &dyn Exporter, record: &RunRecord, target: &str) -> Result<(), ExportError> {
-    let bytes = exporter.render(record)?;
+    write_bytes(&exporter.render(record)?, target)
+}
+
+/// Writes `bytes` to `target`: a file path, or `-` for stdout.
+pub fn write_bytes(bytes: &[u8], target: &str) -> Result<(), ExportError> {
     let at = |source: io::Error| ExportError::Write {
         target: target.to_string(),
         source,
     };
     if target == "-" {
         let mut out = io::stdout().lock();
-        out.write_all(&bytes).map_err(at)?;
+        out.write_all(bytes).map_err(at)?;
         out.flush().map_err(at)
     } else {
-        std::fs::write(target, &bytes).map_err(at)
+        std::fs::write(target, bytes).map_err(at)
     }
 }

@@ -95,8 +95,9 @@ impl ExportTargets {
     }
 }
 
-/// `Err(what is wrong and what to do)` when `target` cannot be written.
-fn check_target(target: &str) -> Result<(), String> {
+/// `Err(what is wrong and what to do)` when `target` (a file path, not `-`) cannot be
+/// written; a file that did not exist is created and removed again.
+pub fn check_target(target: &str) -> Result<(), String> {
     let path = Path::new(target);
     if target.is_empty() {
         return Err("empty path; give a file path or - for stdout".into());

@@ -16,25 +16,9 @@
 
 use serde::ser::{Serialize, SerializeMap, Serializer};
 
-use super::{metric_rows, MetricRow};
-use crate::report::export::{ExportError, Exporter};
-use crate::results::RunRecord;
+use super::MetricRow;
 
-/// Writes the BMF JSON of a run through [`crate::report::export::write`].
-#[derive(Debug, Clone, Copy, Default)]
-pub struct BmfExporter;
-
-impl Exporter for BmfExporter {
-    fn extension(&self) -> &'static str {
-        "json"
-    }
-
-    fn render(&self, record: &RunRecord) -> Result<Vec<u8>, ExportError> {
-        Ok(to_json(&metric_rows(record))?.into_bytes())
-    }
-}
-
-/// Renders `rows` (see [`metric_rows`]) as BMF JSON.
+/// Renders `rows` (see [`metric_rows`](super::metric_rows)) as BMF JSON.
 pub fn render_bmf(rows: &[MetricRow]) -> String {
     // String keys and finite numbers only: serializing cannot fail.
     to_json(rows).unwrap_or_else(|_| "{}\n".to_string())

@@ -14,10 +14,8 @@
 use serde::Serialize;
 
 use super::words;
-use super::{metric_rows, MetricRow};
+use super::MetricRow;
 use crate::compare::{Cell, CompareReport};
-use crate::report::export::{ExportError, Exporter};
-use crate::results::RunRecord;
 
 /// One benchmark entry of `customSmallerIsBetter`.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -29,25 +27,7 @@ struct Entry {
     extra: String,
 }
 
-/// Writes the gab JSON of a run through [`crate::report::export::write`]; the comparison, when
-/// there is one, only adds to each entry's `extra`.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct GabExporter<'a> {
-    /// The comparison of this run with its baseline, if any.
-    pub compare: Option<&'a CompareReport>,
-}
-
-impl Exporter for GabExporter<'_> {
-    fn extension(&self) -> &'static str {
-        "json"
-    }
-
-    fn render(&self, record: &RunRecord) -> Result<Vec<u8>, ExportError> {
-        Ok(to_json(&metric_rows(record), self.compare)?.into_bytes())
-    }
-}
-
-/// Renders `rows` (the new run's, see [`metric_rows`]) as a `customSmallerIsBetter` array;
+/// Renders `rows` (the new run's, see [`metric_rows`](super::metric_rows)) as a `customSmallerIsBetter` array;
 /// `compare` adds each matching cell's baseline → new, change and verdict to `extra`.
 pub fn render_gab(rows: &[MetricRow], compare: Option<&CompareReport>) -> String {
     // Strings and finite numbers only: serializing cannot fail.

@@ -8,28 +8,6 @@ use super::has_data;
 use super::words;
 use crate::compare::threshold::{Status, ThresholdOutcome};
 use crate::compare::{Cell, CompareReport, Verdict};
-use crate::report::export::{ExportError, Exporter};
-use crate::results::RunRecord;
-
-/// Writes the JUnit XML of a comparison and thresholds through [`crate::report::export::write`].
-#[derive(Debug, Clone, Copy)]
-pub struct JunitExporter<'a> {
-    /// The comparison, when there was a baseline.
-    pub compare: Option<&'a CompareReport>,
-    /// The thresholds checked.
-    pub thresholds: &'a [ThresholdOutcome],
-}
-
-impl Exporter for JunitExporter<'_> {
-    fn extension(&self) -> &'static str {
-        "xml"
-    }
-
-    /// The verdicts come from the comparison and thresholds; the record itself is not read.
-    fn render(&self, _record: &RunRecord) -> Result<Vec<u8>, ExportError> {
-        Ok(render_junit(self.compare, self.thresholds).into_bytes())
-    }
-}
 
 /// One `<testcase>`: where it belongs and how it ended.
 struct Case {

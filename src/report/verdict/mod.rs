@@ -21,9 +21,9 @@ mod words;
 #[cfg(test)]
 mod tests;
 
-pub use bmf::{render_bmf, BmfExporter};
-pub use gab::{render_gab, GabExporter};
-pub use junit::{render_junit, JunitExporter};
+pub use bmf::render_bmf;
+pub use gab::render_gab;
+pub use junit::render_junit;
 pub use markdown::render_markdown;
 pub use table::render_terminal;
 

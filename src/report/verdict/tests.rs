@@ -5,7 +5,6 @@ use super::words;
 use super::*;
 use crate::compare::threshold::{Status, ThresholdOutcome};
 use crate::compare::{Cell, CompareOptions, CompareReport, Milestone, RunRef, Verdict};
-use crate::report::export;
 use crate::results::Phase;
 
 fn run(id: &str, commit: &str) -> RunRef {
@@ -431,25 +430,6 @@ fn metric_rows_cover_every_metric_with_values() {
     assert!(quickstart
         .iter()
         .all(|r| matches!(r.metric, Metric::Phase(_))));
-}
-
-#[test]
-fn exporters_write_through_the_export_writer() {
-    let record = fixture("run-quickstart");
-    let dir = tempfile::tempdir().unwrap();
-    let path = |name: &str| dir.path().join(name).to_string_lossy().into_owned();
-    export::write(&BmfExporter, &record, &path("bmf.json")).unwrap();
-    export::write(&GabExporter::default(), &record, &path("gab.json")).unwrap();
-    let thresholds = thresholds();
-    let junit = JunitExporter {
-        compare: None,
-        thresholds: &thresholds,
-    };
-    export::write(&junit, &record, &path("junit.xml")).unwrap();
-    let read = |name: &str| std::fs::read_to_string(path(name)).unwrap();
-    assert_eq!(read("bmf.json"), render_bmf(&metric_rows(&record)));
-    assert_eq!(read("gab.json"), render_gab(&metric_rows(&record), None));
-    assert_eq!(read("junit.xml"), render_junit(None, &thresholds));
 }
 
 // ---- no panics, and the shared words ----

@@ -4,8 +4,8 @@
 use std::fmt::Write as _;
 use std::time::Duration;
 
-use super::model::{History, MetricPoint, RunPoint};
 use crate::compare::Metric;
+use crate::history::{History, MetricPoint, RunPoint};
 use crate::results::Phase;
 use crate::units::format_duration;
 

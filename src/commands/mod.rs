@@ -1,10 +1,17 @@
 //! What each subcommand does at the edge: call the core, print results and errors, choose the
 //! exit code (0 ok · 1 run failed · 2 bad input · 3 a check failed · 130 interrupted).
 
-use crate::cli::{InspectArgs, ReportArgs, RunArgs, ServeArgs};
+pub mod check;
+
+use std::path::Path;
+
+use crate::cli::{CompareArgs, HistoryArgs, InspectArgs, ReportArgs, RunArgs, ServeArgs};
+use crate::compare::{load, load_baseline, save_baseline};
 use crate::registry::Registry;
 use crate::report;
+use crate::results::RunRecord;
 use crate::run::{run as run_scenario, RunError};
+use check::{conclude, Checks, Conclusion};
 
 fn print_error(e: &dyn std::error::Error) {
     for line in error_lines(e) {
@@ -37,25 +44,37 @@ pub async fn run(args: &RunArgs) -> u8 {
         print_error(&e);
         return 2;
     }
+    let (checks, base) = match run_checks(args) {
+        Ok(c) => c,
+        Err(message) => {
+            eprintln!("error: {message}");
+            return 2;
+        }
+    };
     match run_scenario(&args.options()).await {
         Ok(outcome) => {
             print!("{}", report::table::render(&outcome.record));
             println!("results: {}", outcome.dir.display());
-            if !args.no_report {
-                match report::files::write_report(&outcome.record, &outcome.dir) {
-                    Ok(_) => println!(
-                        "report:  {}/report.html, summary.md, charts/",
-                        outcome.dir.display()
-                    ),
+            if let Err(code) = write_run_files(args, &outcome.record, &outcome.dir, &targets) {
+                return code;
+            }
+            let checks = checks.with_scenario(&outcome.thresholds);
+            let conclusion = Conclusion::of(&outcome.record, base.as_ref(), &checks);
+            let verdict = conclude(
+                &outcome.record,
+                &conclusion,
+                &checks,
+                Some(&outcome.dir),
+                None,
+            );
+            if let Some(name) = &args.save_baseline {
+                match save_baseline(&outcome.dir, &args.results_dir, name) {
+                    Ok(dir) => println!("baseline {name:?} saved: {}", dir.display()),
                     Err(e) => {
                         print_error(&e);
                         return 1;
                     }
                 }
-            }
-            if let Err(e) = report::files::write_exports(&outcome.record, &targets) {
-                print_error(&e);
-                return 1;
             }
             let failures = outcome.failures();
             if failures > 0 {
@@ -65,7 +84,7 @@ pub async fn run(args: &RunArgs) -> u8 {
                 );
                 1
             } else {
-                0
+                verdict
             }
         }
         Err(e @ RunError::Interrupted { .. }) => {
@@ -75,6 +94,112 @@ pub async fn run(args: &RunArgs) -> u8 {
         Err(e) => {
             print_error(&e);
             e.exit_code() as u8
+        }
+    }
+}
+
+/// The checks of `run` and its baseline, read before the run so bad input costs nothing.
+fn run_checks(args: &RunArgs) -> Result<(Checks, Option<RunRecord>), String> {
+    let checks = Checks::from_args(&args.checks)?;
+    let base = match &args.baseline {
+        Some(name) => Some(load_baseline(&args.results_dir, name).map_err(|e| e.to_string())?),
+        None => None,
+    };
+    if let (None, Some(t)) = (&base, checks.first_relative()) {
+        return Err(format!(
+            "--threshold {t} is relative to a baseline: add --baseline NAME"
+        ));
+    }
+    if let Some(name) = &args.save_baseline {
+        crate::compare::baseline::baseline_dir(&args.results_dir, name)
+            .map_err(|e| e.to_string())?;
+    }
+    Ok((checks, base))
+}
+
+/// summary.md, charts, report.html and the run exports; `Err(exit code)` after printing why.
+fn write_run_files(
+    args: &RunArgs,
+    record: &RunRecord,
+    dir: &Path,
+    targets: &report::ExportTargets,
+) -> Result<(), u8> {
+    if !args.no_report {
+        match report::files::write_report(record, dir) {
+            Ok(_) => println!(
+                "report:  {}/report.html, summary.md, charts/",
+                dir.display()
+            ),
+            Err(e) => {
+                print_error(&e);
+                return Err(1);
+            }
+        }
+    }
+    report::files::write_exports(record, targets).map_err(|e| {
+        print_error(&e);
+        1
+    })
+}
+
+/// `coldbench compare BASE NEW`.
+pub fn compare(args: &CompareArgs) -> u8 {
+    let checks = match Checks::from_args(&args.checks) {
+        Ok(c) => c,
+        Err(message) => {
+            eprintln!("error: {message}");
+            return 2;
+        }
+    };
+    if let Some(t) = args.export_markdown.as_deref().filter(|t| *t != "-") {
+        if let Err(problem) = crate::report::export::check_target(t) {
+            eprintln!("error: --export-markdown {t}: {problem}");
+            return 2;
+        }
+    }
+    let (base, new) = match (load(&args.base), load(&args.new)) {
+        (Ok(b), Ok(n)) => (b, n),
+        (Err(e), _) | (_, Err(e)) => {
+            print_error(&e);
+            return 2;
+        }
+    };
+    let conclusion = Conclusion::of(&new, Some(&base), &checks);
+    let dir = args.new.is_dir().then_some(args.new.as_path());
+    conclude(
+        &new,
+        &conclusion,
+        &checks,
+        dir,
+        args.export_markdown.as_deref(),
+    )
+}
+
+/// `coldbench history RUNS...`.
+pub fn history(args: &HistoryArgs) -> u8 {
+    let history = match crate::history::collect(&args.runs) {
+        Ok(h) => h,
+        Err(e) => {
+            print_error(&e);
+            return 2;
+        }
+    };
+    for warning in &history.warnings {
+        eprintln!("warning: {warning}");
+    }
+    if let Err(e) = std::fs::create_dir_all(&args.out) {
+        eprintln!("error: creating {}: {e}", args.out.display());
+        return 1;
+    }
+    match crate::report::history::write_history(&history, &args.out) {
+        Ok(files) => {
+            print!("{}", crate::report::history::render_markdown(&history));
+            println!("history: {} files in {}", files.len(), args.out.display());
+            0
+        }
+        Err(e) => {
+            print_error(&e);
+            1
         }
     }
 }
