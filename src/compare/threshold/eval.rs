@@ -112,7 +112,7 @@ fn measure(
         ));
     }
     let change = (now / before - 1.0) * 100.0;
-    Ok((format!("{change:+.1} %"), change))
+    Ok((format!("{change:+.1} %").replacen('-', "−", 1), change))
 }
 
 /// `t`'s aggregation of `variant`'s values in `record` (µs), or why there are none.
