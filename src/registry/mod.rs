@@ -332,6 +332,8 @@ impl Drop for Registry {
 }
 
 #[cfg(test)]
+mod proptests;
+#[cfg(test)]
 mod test_client;
 #[cfg(test)]
 mod tests;
