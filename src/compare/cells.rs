@@ -1,12 +1,21 @@
 //! The cells of a comparison: per variant × metric, medians, the ratio with its bootstrap
 //! interval and the Mann–Whitney p-value; then Holm's correction across the cells and the
 //! verdicts.
+//!
+//! # The noise band is a share of the cold start
+//!
+//! A change is practical when it is larger than `noise` (5 %) of what the user waits for: the
+//! variant's total cold start (its baseline median), or the metric itself for `total` and the
+//! burst milestones. For a phase that band, as a ratio of the phase's own median, is
+//! `noise × total / phase`: a +60 % create that adds 15 ms to a 650 ms cold start is inside it
+//! (measured between two unchanged nights on a 2-core VM), a +40 % pull of a 2.5 s cold start
+//! is far outside.
 
 use super::metric::Metric;
 use super::stats::{bootstrap_ratio_ci, holm, mann_whitney, median};
 use super::values::values;
 use super::{Cell, CompareOptions, Verdict, CONFIDENCE, MIN_SAMPLES};
-use crate::results::RunRecord;
+use crate::results::{Phase, RunRecord};
 
 /// Most values one cell's bootstrap draws (resamples × both sides' sizes): 10,000 resamples up
 /// to 1,000 values in all, fewer beyond (never below the bootstrap's own minimum of 100).
@@ -24,6 +33,22 @@ pub fn cells(
         .flat_map(|v| Metric::ALL.into_iter().map(move |m| (v, m)))
         .filter_map(|(v, m)| cell(base, new, v, m, options))
         .collect();
+    let totals: Vec<(String, Option<u64>)> = variants
+        .iter()
+        .map(|v| {
+            (
+                v.clone(),
+                median(&values(base, v, Metric::Phase(Phase::Total))),
+            )
+        })
+        .collect();
+    for c in cells.iter_mut() {
+        let total = totals
+            .iter()
+            .find(|(v, _)| *v == c.variant)
+            .and_then(|(_, t)| *t);
+        c.noise_band = noise_band(c, total, options.noise);
+    }
     judge(&mut cells, options);
     cells
 }
@@ -73,6 +98,7 @@ fn cell(
             .then(|| mann_whitney(&b, &n).map(|t| t.p_value))
             .flatten(),
         p_adjusted: None,
+        noise_band: None,
         verdict: if decidable {
             Verdict::NoChange
         } else {
@@ -99,6 +125,18 @@ fn cell_seed(variant: &str, metric: Metric) -> u64 {
     })
 }
 
+/// The cell's noise band as a ratio of its own median: `noise` for `total` and the burst
+/// milestones, `noise × total / phase` for a phase (see the module documentation); `None`
+/// without a baseline median.
+fn noise_band(cell: &Cell, base_total_us: Option<u64>, noise: f64) -> Option<f64> {
+    let own = cell.base_median_us.filter(|&m| m > 0)? as f64;
+    let reference = match cell.metric {
+        Metric::Phase(Phase::Total) | Metric::Burst(_) => own,
+        Metric::Phase(_) => base_total_us.map_or(own, |t| (t as f64).max(own)),
+    };
+    Some(noise * reference / own)
+}
+
 /// Holm's correction across the cells that have a p-value, then each verdict: regressed or
 /// improved only when significant **and** the interval lies wholly beyond the noise band.
 fn judge(cells: &mut [Cell], options: &CompareOptions) {
@@ -109,16 +147,17 @@ fn judge(cells: &mut [Cell], options: &CompareOptions) {
     for (&i, adjusted) in tested.iter().zip(holm(&p)) {
         let cell = &mut cells[i];
         cell.p_adjusted = Some(adjusted);
-        cell.verdict = verdict(adjusted, cell.ci, options);
+        let band = cell.noise_band.unwrap_or(options.noise);
+        cell.verdict = verdict(adjusted, cell.ci, band, options.alpha);
     }
 }
 
-/// The verdict of a tested cell.
-fn verdict(p_adjusted: f64, ci: Option<(f64, f64)>, options: &CompareOptions) -> Verdict {
-    let significant = p_adjusted < options.alpha;
+/// The verdict of a tested cell whose noise band is `1 ± band`.
+fn verdict(p_adjusted: f64, ci: Option<(f64, f64)>, band: f64, alpha: f64) -> Verdict {
+    let significant = p_adjusted < alpha;
     match ci {
-        Some((low, _)) if significant && low > 1.0 + options.noise => Verdict::Regressed,
-        Some((_, high)) if significant && high < 1.0 - options.noise => Verdict::Improved,
+        Some((low, _)) if significant && low > 1.0 + band => Verdict::Regressed,
+        Some((_, high)) if significant && high < 1.0 - band => Verdict::Improved,
         _ => Verdict::NoChange,
     }
 }

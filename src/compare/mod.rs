@@ -37,7 +37,8 @@ pub const MIN_SAMPLES: usize = 5;
 /// How to compare.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct CompareOptions {
-    /// Practical noise band: a ratio within `1 ± noise` is never a change (0.05 = ±5 %).
+    /// Practical noise band, a share of the variant's total cold start: a change smaller than
+    /// `noise` × the baseline's total median is never a regression (0.05 = 5 %).
     pub noise: f64,
     /// Significance level, after Holm's correction across the cells.
     pub alpha: f64,
@@ -62,9 +63,9 @@ impl Default for CompareOptions {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "verdict", rename_all = "snake_case")]
 pub enum Verdict {
-    /// Significantly slower, and the whole interval lies above `1 + noise`.
+    /// Significantly slower, and the whole interval lies above `1 + noise_band`.
     Regressed,
-    /// Significantly faster, and the whole interval lies below `1 − noise`.
+    /// Significantly faster, and the whole interval lies below `1 − noise_band`.
     Improved,
     /// Not significant, or the interval reaches into the noise band.
     NoChange,
@@ -100,6 +101,10 @@ pub struct Cell {
     pub p_value: Option<f64>,
     /// The same after Holm's correction across every cell with a p-value.
     pub p_adjusted: Option<f64>,
+    /// The practical noise band as a ratio of this cell's median (`1 ± noise_band`): the
+    /// option's share of the variant's total cold start (see [`cells`]).
+    #[serde(default)]
+    pub noise_band: Option<f64>,
     /// The verdict.
     pub verdict: Verdict,
 }

@@ -83,7 +83,24 @@ fn a_variant_half_again_as_slow_regressed_and_the_other_did_not() {
     assert!(pull.p_adjusted.unwrap() >= pull.p_value.unwrap());
     let other = cell(&report, "static-like", Metric::Phase(Phase::Pull));
     assert_eq!(other.verdict, Verdict::NoChange);
-    assert_eq!(report.regressions().count(), 5, "every phase of full-like");
+    // Half again as slow everywhere, but create (0.23 s of a 5.7 s cold start) grows by less
+    // than 5 % of the cold start: inside the noise band. Pull and total are far beyond it.
+    let regressed: Vec<&str> = report.regressions().map(|c| c.metric.name()).collect();
+    assert_eq!(regressed, ["pull", "total"]);
+    let create = cell(&report, "full-like", Metric::Phase(Phase::Create));
+    assert!(
+        create.p_adjusted.unwrap() < 0.05 && create.ci.unwrap().0 > 1.2,
+        "{create:?}"
+    );
+    assert_eq!(create.verdict, Verdict::NoChange);
+    let total = cell(&report, "full-like", Metric::Phase(Phase::Total))
+        .base_median_us
+        .unwrap();
+    let expected = 0.05 * total as f64 / create.base_median_us.unwrap() as f64;
+    assert!(
+        (create.noise_band.unwrap() - expected).abs() < 1e-9,
+        "{create:?}"
+    );
     let faster = compare(&new, &base, &CompareOptions::default());
     assert_eq!(
         cell(&faster, "full-like", Metric::Phase(Phase::Total)).verdict,

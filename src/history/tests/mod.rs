@@ -138,6 +138,7 @@ fn compare_report(
                 ci: Some((1.5, 2.5)),
                 p_value: Some(0.01),
                 p_adjusted: Some(0.01),
+                noise_band: Some(0.05),
                 verdict,
             });
         }

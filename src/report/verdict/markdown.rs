@@ -89,7 +89,7 @@ fn cells_table(out: &mut String, report: &CompareReport) {
             words::change(cell.ratio),
             words::interval(cell.ci),
             escape(&words::p_value(cell.p_adjusted)),
-            words::verdict(cell.verdict),
+            words::cell_verdict(cell),
         );
     }
     let _ = writeln!(

@@ -103,7 +103,7 @@ fn cell_row(cell: &Cell) -> Vec<String> {
         words::change(cell.ratio),
         words::interval(cell.ci),
         words::p_value(cell.p_adjusted),
-        words::verdict(cell.verdict),
+        words::cell_verdict(cell),
     ]
 }
 

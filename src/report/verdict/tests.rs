@@ -36,6 +36,7 @@ fn cell(
         ci,
         p_value: p.map(|p| p.0),
         p_adjusted: p.map(|p| p.1),
+        noise_band: Some(0.05),
         verdict,
     }
 }
@@ -498,4 +499,23 @@ fn changes_and_p_values_read_as_documented() {
         "too few samples (n=3, need 5)"
     );
     assert_eq!(words::short_commit("1a2b3c4d5e"), "1a2b3c4");
+}
+
+#[test]
+fn a_move_inside_the_noise_band_says_so() {
+    let mut c = cell(
+        "app",
+        PULL,
+        (10, 25_000),
+        (10, 40_000),
+        Some((1.37, 1.94)),
+        Some((0.0001, 0.001)),
+        Verdict::NoChange,
+    );
+    c.noise_band = Some(1.31);
+    assert_eq!(words::cell_verdict(&c), "no change (within ±131 % noise)");
+    c.ci = Some((0.9, 1.2));
+    assert_eq!(words::cell_verdict(&c), "no change");
+    c.verdict = Verdict::Regressed;
+    assert_eq!(words::cell_verdict(&c), "regressed");
 }

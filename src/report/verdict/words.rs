@@ -76,6 +76,18 @@ pub fn verdict(v: Verdict) -> String {
     }
 }
 
+/// [`verdict`] of a cell, saying `no change (within ±N % noise)` when the interval shows a move
+/// (it excludes 1) that stays inside the cell's noise band.
+pub fn cell_verdict(cell: &Cell) -> String {
+    let moved = cell.ci.is_some_and(|(low, high)| low > 1.0 || high < 1.0);
+    match (cell.verdict, cell.noise_band) {
+        (Verdict::NoChange, Some(band)) if moved && band.is_finite() => {
+            format!("no change (within ±{} % noise)", trimmed(band * 100.0, 0))
+        }
+        (v, _) => verdict(v),
+    }
+}
+
 /// A cell's numbers in one line: `1.20 s → 1.35 s, +12.3 % [+8.1 %, +16.9 %], p <0.001, n 10/10`.
 pub fn cell_numbers(cell: &Cell) -> String {
     format!(
@@ -107,7 +119,7 @@ pub fn run_label(run: &RunRef) -> String {
 /// resamples) outside ±5 %`.
 pub fn rule(options: &CompareOptions) -> String {
     format!(
-        "a verdict needs p < {} and the whole 95 % interval ({} bootstrap resamples) outside ±{} %",
+        "a verdict needs p < {} and the whole 95 % interval ({} bootstrap resamples) beyond a change of ±{} % of the variant's total cold start",
         trimmed(options.alpha, 4),
         options.resamples,
         trimmed(options.noise * 100.0, 2),
