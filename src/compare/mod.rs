@@ -175,7 +175,7 @@ pub fn compare(base: &RunRecord, new: &RunRecord, options: &CompareOptions) -> C
         .filter(|v| in_base.contains(v))
         .cloned()
         .collect();
-    CompareReport {
+    let mut report = CompareReport {
         base: RunRef::of(base),
         new: RunRef::of(new),
         options: *options,
@@ -191,7 +191,43 @@ pub fn compare(base: &RunRecord, new: &RunRecord, options: &CompareOptions) -> C
             .cloned()
             .collect(),
         cells: cells::cells(base, new, &shared, options),
+    };
+    if let Some(warning) = moved_together(&report.cells) {
+        report.differences.push(warning);
     }
+    report
+}
+
+/// A warning when every compared variant's total regressed (or every one improved), two or more
+/// of them: a slower machine or engine moves all variants alike, so the host is the first
+/// suspect, not the images. Seen here: an unchanged night on a shared VM, every total +17…+25 %.
+fn moved_together(cells: &[Cell]) -> Option<String> {
+    let totals: Vec<&Cell> = cells
+        .iter()
+        .filter(|c| c.metric == Metric::Phase(crate::results::Phase::Total))
+        .collect();
+    let first = totals.first()?.verdict;
+    let alike = totals.len() >= 2
+        && matches!(first, Verdict::Regressed | Verdict::Improved)
+        && totals.iter().all(|c| c.verdict == first);
+    if !alike {
+        return None;
+    }
+    let changes: Vec<f64> = totals
+        .iter()
+        .filter_map(|c| c.ratio)
+        .map(|r| (r - 1.0) * 100.0)
+        .collect();
+    let low = changes.iter().copied().fold(f64::INFINITY, f64::min);
+    let high = changes.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    let word = if first == Verdict::Regressed {
+        "regressed"
+    } else {
+        "improved"
+    };
+    Some(format!(
+        "every variant's total {word} ({low:+.0} % to {high:+.0} %): a change of machine load, disk or engine moves all variants alike; rule the host out before blaming the images"
+    ))
 }
 #[cfg(test)]
 mod tests;

@@ -223,3 +223,31 @@ fn the_report_round_trips_through_json() {
     let back: CompareReport = serde_json::from_str(&text).unwrap();
     assert_eq!(back, report);
 }
+
+#[test]
+fn every_variant_slower_alike_warns_about_the_host() {
+    let base = grown(&quickstart(), 10, |_| 1.0, 0.02);
+    let new = grown(&quickstart(), 10, |_| 1.5, 0.02);
+    let report = compare(&base, &new, &CompareOptions::default());
+    assert_eq!(
+        report
+            .regressions()
+            .filter(|c| c.metric.name() == "total")
+            .count(),
+        2
+    );
+    let warning = report.differences.last().unwrap();
+    assert!(
+        warning.starts_with("every variant's total regressed (+50 % to +50 %)"),
+        "{warning}"
+    );
+    let one = grown(
+        &quickstart(),
+        10,
+        |v| if v == "full-like" { 1.5 } else { 1.0 },
+        0.02,
+    );
+    assert!(compare(&base, &one, &CompareOptions::default())
+        .differences
+        .is_empty());
+}
