@@ -80,7 +80,8 @@ pub struct CheckArgs {
     /// baseline), 'full_capacity<8s'; repeatable. A failed one exits 3.
     #[arg(long = "threshold", value_name = "EXPR")]
     pub thresholds: Vec<String>,
-    /// Practical noise band: a change within ± this is never a regression (e.g. 5%, 10%).
+    /// Practical noise band, as a share of the variant's total cold start: a change smaller than
+    /// this is never a regression (e.g. 5%, 15%).
     #[arg(long, value_name = "PERCENT", default_value = "5%", value_parser = parse_percent)]
     pub noise_threshold: f64,
     /// Write JUnit XML (one testcase per compared cell and per threshold) to FILE.
