@@ -54,6 +54,7 @@ pub mod analysis;
 pub mod cli;
 pub mod commands;
 pub mod compare;
+pub mod cost;
 pub mod digest;
 pub mod driver;
 pub mod execute;

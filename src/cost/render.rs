@@ -1,0 +1,146 @@
+//! The result as a terminal table and as Markdown (JSON is serde of [`CostResult`]).
+
+use std::fmt::Write;
+
+use super::calc::{CostResult, Figure};
+
+/// A value as shown: money with cents, other figures with up to three significant decimals.
+pub fn format_value(value: f64, unit: &str, currency: &str) -> String {
+    let a = value.abs();
+    let decimals = if unit.starts_with(currency) {
+        2
+    } else if a >= 100.0 || value == value.trunc() {
+        0
+    } else if a >= 10.0 {
+        1
+    } else {
+        2
+    };
+    let text = format!("{value:.decimals$}");
+    if text
+        .trim_start_matches('-')
+        .chars()
+        .all(|c| c == '0' || c == '.')
+    {
+        return text.trim_start_matches('-').to_string();
+    }
+    text
+}
+
+/// Header and rows of cells.
+fn cells(r: &CostResult) -> (Vec<String>, Vec<Vec<String>>) {
+    let two = r.variants.len() >= 2;
+    let mut head = vec!["figure".to_string(), "unit".to_string()];
+    head.extend(r.variants.iter().cloned());
+    if two {
+        head.push(format!("{} − {}", r.variants[0], r.variants[1]));
+    }
+    head.push("provenance".into());
+    let rows = r
+        .figures
+        .iter()
+        .map(|f: &Figure| {
+            let show = |v: f64| format_value(v, &f.unit, &r.currency);
+            let mut row = vec![f.label.to_string(), f.unit.clone()];
+            row.extend(f.values.iter().map(|&v| show(v)));
+            if two {
+                row.push(f.difference.map(show).unwrap_or_default());
+            }
+            row.push(f.provenance.label().to_string());
+            row
+        })
+        .collect();
+    (head, rows)
+}
+
+/// The terminal table: aligned columns, numbers right-aligned, then the notes.
+pub fn render_table(r: &CostResult) -> String {
+    let (head, rows) = cells(r);
+    let widths: Vec<usize> = (0..head.len())
+        .map(|k| {
+            std::iter::once(&head)
+                .chain(&rows)
+                .map(|row| row[k].chars().count())
+                .max()
+                .unwrap_or(0)
+        })
+        .collect();
+    let last = head.len() - 1;
+    let line = |row: &[String]| {
+        let mut out = String::new();
+        for (k, cell) in row.iter().enumerate() {
+            let pad = widths[k] - cell.chars().count();
+            let numeric = k >= 2 && k < last;
+            if numeric {
+                out.push_str(&" ".repeat(pad));
+                out.push_str(cell);
+            } else {
+                out.push_str(cell);
+                if k < last {
+                    out.push_str(&" ".repeat(pad));
+                }
+            }
+            if k < last {
+                out.push_str("  ");
+            }
+        }
+        out.trim_end().to_string() + "\n"
+    };
+    let mut out = line(&head);
+    let rule: Vec<String> = widths.iter().map(|w| "─".repeat(*w)).collect();
+    out.push_str(&line(&rule));
+    for row in &rows {
+        out.push_str(&line(row));
+    }
+    out.push_str(&notes(r));
+    out
+}
+
+/// The notes under both renderings: the month, the path and the prices' sources.
+fn notes(r: &CostResult) -> String {
+    let mut out = format!(
+        "\nA month is {} days. Network path: {}. Pushes are priced as ingress (free); pulls at the path's egress price.\n",
+        r.days_per_month,
+        serde_json::to_string(&r.network_path).unwrap_or_default().trim_matches('"')
+    );
+    out.push_str("Prices (examples: check and replace them in the pricing file):\n");
+    for p in &r.prices {
+        let _ = writeln!(
+            out,
+            "  {} = {} {} — {} (read {})",
+            p.what, p.amount, p.unit, p.source, p.read
+        );
+    }
+    out
+}
+
+/// The result as a Markdown table with the notes.
+pub fn render_markdown(r: &CostResult) -> String {
+    let (head, rows) = cells(r);
+    let mut out = String::from("# What-if: the cost of an image\n\n");
+    let esc = |c: &str| c.replace('|', "\\|");
+    let _ = writeln!(
+        out,
+        "| {} |",
+        head.iter().map(|c| esc(c)).collect::<Vec<_>>().join(" | ")
+    );
+    let align: Vec<&str> = (0..head.len())
+        .map(|k| {
+            if k >= 2 && k < head.len() - 1 {
+                "---:"
+            } else {
+                "---"
+            }
+        })
+        .collect();
+    let _ = writeln!(out, "|{}|", align.join("|"));
+    for row in rows {
+        let _ = writeln!(
+            out,
+            "| {} |",
+            row.iter().map(|c| esc(c)).collect::<Vec<_>>().join(" | ")
+        );
+    }
+    out.push_str(&notes(r).replace("\n  ", "\n- "));
+    out
+}

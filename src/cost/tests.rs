@@ -1,0 +1,3 @@
+//! The seed article's figures, checked against the formulas rather than copied.
+
+mod seed;
