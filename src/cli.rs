@@ -37,6 +37,8 @@ pub enum Command {
     Compare(CompareArgs),
     /// Trend charts and a Markdown table over many runs (e.g. the nightly ones).
     History(HistoryArgs),
+    /// What-if: what an image costs in traffic, money, CI minutes and capacity, per variant.
+    Cost(CostArgs),
     /// Write the embedded static `coldbench-hello` binary to a file (for Dockerfiles).
     #[command(hide = true)]
     HelloBinary {
@@ -119,6 +121,19 @@ pub struct HistoryArgs {
     /// Where history.md and charts/ go.
     #[arg(long, default_value = "results/history", value_name = "DIR")]
     pub out: PathBuf,
+}
+
+/// `coldbench cost`.
+#[derive(Debug, clap::Args)]
+pub struct CostArgs {
+    /// Cost file (TOML), e.g. scenarios/cost-example.toml.
+    pub file: PathBuf,
+    /// Where cost.md, cost.json and charts/cost.svg|png go.
+    #[arg(long, default_value = "results/cost", value_name = "DIR")]
+    pub out: PathBuf,
+    /// Print the result as JSON instead of the table.
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// `5%`, `5` (percent) or `0.5%` as a fraction (0.05); 0 to 100 %.

@@ -19,6 +19,7 @@ async fn main() {
         Command::Inspect(args) => coldbench::commands::inspect(&args).await,
         Command::Compare(args) => coldbench::commands::compare(&args),
         Command::History(args) => coldbench::commands::history(&args),
+        Command::Cost(args) => coldbench::commands::cost::cost(&args),
         Command::HelloBinary { output } => coldbench::commands::hello_binary(&output),
         Command::Registry(RegistryCommand::Serve(args)) => {
             coldbench::commands::registry_serve(&args).await

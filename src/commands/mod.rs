@@ -2,6 +2,7 @@
 //! exit code (0 ok · 1 run failed · 2 bad input · 3 a check failed · 130 interrupted).
 
 pub mod check;
+pub mod cost;
 
 use std::path::Path;
 

@@ -7,6 +7,7 @@
 
 mod burst;
 mod cdf;
+mod cost;
 mod history;
 mod layers;
 mod phases;
@@ -22,6 +23,7 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::FontStyle;
 
+pub use cost::cost_chart;
 pub use history::history_charts;
 
 use crate::analysis::{self, Analysis};
