@@ -126,7 +126,7 @@ pub struct HistoryArgs {
 /// `coldbench cost`.
 #[derive(Debug, clap::Args)]
 pub struct CostArgs {
-    /// Cost file (TOML), e.g. scenarios/cost-example.toml.
+    /// Cost file (TOML), e.g. scenarios/cost/cost-example.toml.
     pub file: PathBuf,
     /// Where cost.md, cost.json and charts/cost.svg|png go.
     #[arg(long, default_value = "results/cost", value_name = "DIR")]

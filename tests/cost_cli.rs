@@ -12,10 +12,10 @@ fn root() -> &'static Path {
 
 /// The example cost file with `from` replaced by `to`, next to a copy of the pricing file.
 fn example_with(dir: &Path, from: &str, to: &str) -> PathBuf {
-    let text = std::fs::read_to_string(root().join("scenarios/cost-example.toml")).unwrap();
+    let text = std::fs::read_to_string(root().join("scenarios/cost/cost-example.toml")).unwrap();
     assert!(text.contains(from), "the example has no {from:?}");
     std::fs::copy(
-        root().join("scenarios/pricing.toml"),
+        root().join("scenarios/cost/pricing.toml"),
         dir.join("pricing.toml"),
     )
     .unwrap();
@@ -33,7 +33,7 @@ fn the_example_prints_a_table_and_writes_its_files() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("out");
     coldbench()
-        .args(["cost", "scenarios/cost-example.toml", "--out"])
+        .args(["cost", "scenarios/cost/cost-example.toml", "--out"])
         .arg(&out)
         .current_dir(root())
         .assert()
@@ -52,7 +52,12 @@ fn the_example_prints_a_table_and_writes_its_files() {
 fn json_goes_to_stdout_when_asked() {
     let dir = tempfile::tempdir().unwrap();
     let out = coldbench()
-        .args(["cost", "scenarios/cost-example.toml", "--json", "--out"])
+        .args([
+            "cost",
+            "scenarios/cost/cost-example.toml",
+            "--json",
+            "--out",
+        ])
         .arg(dir.path())
         .current_dir(root())
         .output()

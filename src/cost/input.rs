@@ -1,4 +1,4 @@
-//! The cost file (`scenarios/cost-example.toml`): volumes, network path, CI, nodes, storage
+//! The cost file (`scenarios/cost/cost-example.toml`): volumes, network path, CI, nodes, storage
 //! and the image variants. Every value carries its unit; unknown keys are errors.
 
 use serde::Deserialize;

@@ -10,7 +10,7 @@ use crate::units::{ByteSize, Rate};
 /// A cost file of `builds` builds a day moving the image `pushes` + `pulls` times, no deploys
 /// or bursts, 1 GB today versus 100 MB, written next to the example pricing.
 fn traffic_only(dir: &Path, pushes: u32, pulls: u32) -> PathBuf {
-    let pricing = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/pricing.toml");
+    let pricing = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/cost/pricing.toml");
     let text = format!(
         r#"[cost]
 pricing = {pricing:?}
@@ -116,9 +116,9 @@ fn ci_jobs_are_rounded_up_to_whole_minutes() {
 #[test]
 fn a_burst_is_never_faster_than_the_wire_floor() {
     let dir = tempfile::tempdir().unwrap();
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/cost-example.toml");
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/cost/cost-example.toml");
     let copy = dir.path().join("c.toml");
-    let pricing = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/pricing.toml");
+    let pricing = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/cost/pricing.toml");
     let text = std::fs::read_to_string(path)
         .unwrap()
         .replace("\"pricing.toml\"", &format!("{pricing:?}"));
@@ -131,7 +131,7 @@ fn a_burst_is_never_faster_than_the_wire_floor() {
 
 #[test]
 fn the_example_renders() {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/cost-example.toml");
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/cost/cost-example.toml");
     let r = calculate(&load(&path).unwrap());
     insta::assert_snapshot!("cost_example_table", crate::cost::render::render_table(&r));
     let md = crate::cost::render::render_markdown(&r);
