@@ -13,6 +13,8 @@ pub mod input;
 mod load;
 pub mod pricing;
 pub mod render;
+pub mod result;
+mod rows;
 mod values;
 
 pub use calc::{calculate, CostResult, Figure, Provenance};
