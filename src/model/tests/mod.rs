@@ -1,0 +1,2 @@
+//! Model tests: physics, pipeline, bursts, properties.
+
