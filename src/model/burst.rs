@@ -29,9 +29,14 @@ pub fn simulate_single(image: &ImageModel, params: &ModelParams, links: &Links) 
         .pop()
         .flatten()
         .unwrap_or_default();
-    let total = [pull.pull_us, params.create_us, params.start_us, params.first_request_us]
-        .into_iter()
-        .fold(0u64, u64::saturating_add);
+    let total = [
+        pull.pull_us,
+        params.create_us,
+        params.start_us,
+        params.first_request_us,
+    ]
+    .into_iter()
+    .fold(0u64, u64::saturating_add);
     SingleOutcome {
         phases: PhaseTimes {
             pull_us: Some(pull.pull_us),
@@ -128,10 +133,17 @@ pub fn simulate_slots(
     let pulls = simulate_pulls(image, &starts, params, links);
     let replicas = replica_times(slots, &pulls, params);
     let pulling = pulls.iter().flatten().count();
-    let size = image.compressed_bytes().saturating_add(image.metadata_bytes);
+    let size = image
+        .compressed_bytes()
+        .saturating_add(image.metadata_bytes);
     BurstOutcome {
         milestones: burst_milestones(&as_samples(&replicas)),
-        floor_us: burst_floor_us(pulling, size, links.egress_bytes_per_sec, links.node_bytes_per_sec),
+        floor_us: burst_floor_us(
+            pulling,
+            size,
+            links.egress_bytes_per_sec,
+            links.node_bytes_per_sec,
+        ),
         replicas,
         pulls,
     }
@@ -139,7 +151,11 @@ pub fn simulate_slots(
 
 /// Each replica's ready time: it begins once requested and its node's image is present, then
 /// holds one of the node's start slots for create + start, then answers.
-fn replica_times(slots: &[Slot], pulls: &[Option<NodePull>], params: &ModelParams) -> Vec<ReplicaTimes> {
+fn replica_times(
+    slots: &[Slot],
+    pulls: &[Option<NodePull>],
+    params: &ModelParams,
+) -> Vec<ReplicaTimes> {
     let busy_us = params.create_us.saturating_add(params.start_us);
     let limit = params.starts_in_flight();
     let begin_at = |s: &Slot| {

@@ -133,7 +133,11 @@ impl FluidNetwork {
                 .filter_map(|&n| {
                     let g = &self.nodes[n];
                     let left = (g.first_target()? - g.served).max(0.0);
-                    let dt = if g.rate.is_infinite() { 0.0 } else { left / g.rate };
+                    let dt = if g.rate.is_infinite() {
+                        0.0
+                    } else {
+                        left / g.rate
+                    };
                     dt.is_finite().then_some((self.now + dt, n))
                 })
                 .min_by(|a, b| a.0.total_cmp(&b.0));
@@ -146,12 +150,20 @@ impl FluidNetwork {
         if self.rates_stale {
             self.refresh_rates();
         }
-        let dt = if to.is_finite() { (to - self.now).max(0.0) } else { 0.0 };
+        let dt = if to.is_finite() {
+            (to - self.now).max(0.0)
+        } else {
+            0.0
+        };
         let due = self.due.filter(|(t, _)| *t <= self.now + dt);
         for &n in &self.busy {
             let g = &mut self.nodes[n];
             if g.rate.is_infinite() {
-                g.served = g.active.iter().map(|Reverse(p)| p.target).fold(g.served, f64::max);
+                g.served = g
+                    .active
+                    .iter()
+                    .map(|Reverse(p)| p.target)
+                    .fold(g.served, f64::max);
             } else {
                 g.served += g.rate * dt;
             }

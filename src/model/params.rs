@@ -77,6 +77,7 @@ impl ModelParams {
 
     /// Containers starting at once per node (at least 1), `usize::MAX` when unlimited.
     pub fn starts_in_flight(&self) -> usize {
-        self.start_concurrency.map_or(usize::MAX, |c| c.max(1) as usize)
+        self.start_concurrency
+            .map_or(usize::MAX, |c| c.max(1) as usize)
     }
 }

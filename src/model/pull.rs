@@ -5,8 +5,8 @@ use std::cmp::{Ordering, Reverse};
 use std::collections::BinaryHeap;
 
 use super::flow::FluidNetwork;
-use super::{rate_or_unlimited, seconds_to_us, us_to_seconds, ExtractMode, ImageModel, Links};
 use super::ModelParams;
+use super::{rate_or_unlimited, seconds_to_us, us_to_seconds, ExtractMode, ImageModel, Links};
 
 /// When one layer was done, µs after its node's pull started.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -57,7 +57,9 @@ impl PartialOrd for Request {
 impl Ord for Request {
     fn cmp(&self, other: &Self) -> Ordering {
         let key = |r: &Request| (r.node, r.layer);
-        self.time.total_cmp(&other.time).then(key(self).cmp(&key(other)))
+        self.time
+            .total_cmp(&other.time)
+            .then(key(self).cmp(&key(other)))
     }
 }
 
@@ -81,7 +83,9 @@ pub fn simulate_pulls(
         .enumerate()
         .map(|(node, start)| {
             let start = (*start)?;
-            let done = downloads.get(node * layers..(node + 1) * layers).unwrap_or(&[]);
+            let done = downloads
+                .get(node * layers..(node + 1) * layers)
+                .unwrap_or(&[]);
             Some(node_pull(image, start, start + metadata, done, params))
         })
         .collect()
@@ -134,7 +138,11 @@ fn download_times(
             if next_layer[node] < layers {
                 let layer = next_layer[node];
                 next_layer[node] += 1;
-                requests.push(Reverse(Request { time: t + latency, node, layer }));
+                requests.push(Reverse(Request {
+                    time: t + latency,
+                    node,
+                    layer,
+                }));
             }
         }
         while let Some(Reverse(r)) = requests.peek().copied().filter(|Reverse(r)| r.time <= t) {
