@@ -55,6 +55,15 @@ fn bursts(c: &mut Criterion) {
         ..at_once
     };
     burst(c, "burst 1000 nodes x 10000 replicas stepped", stepped);
+    // The hard case for the solver: 60,000 flows, a new node every millisecond, so hardly
+    // two events coincide and thousands of nodes are busy at once.
+    let staggered = BurstShape {
+        nodes: 10_000,
+        replicas: 10_000,
+        placement: Placement::Spread,
+        step: Some((1, Duration::from_millis(1))),
+    };
+    burst(c, "burst 10000 nodes staggered by 1 ms", staggered);
 }
 
 criterion_group! {
