@@ -4,6 +4,7 @@ mod burst;
 mod flow;
 mod props;
 mod pull;
+mod reference;
 
 use super::{ImageModel, LayerSize, Links, ModelParams};
 
