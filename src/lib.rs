@@ -62,6 +62,7 @@ pub mod history;
 pub mod image;
 pub mod inspect;
 pub mod measure;
+pub mod model;
 pub mod plan;
 pub mod prepare;
 pub mod progress;
