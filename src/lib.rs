@@ -61,6 +61,7 @@ pub mod execute;
 pub mod history;
 pub mod image;
 pub mod inspect;
+pub mod located;
 pub mod measure;
 pub mod model;
 pub mod plan;

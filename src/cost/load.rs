@@ -1,7 +1,5 @@
 //! Reading a cost file and its prices, with errors at `file:line:column`.
 
-use std::fmt;
-use std::io::Read;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 
@@ -9,36 +7,12 @@ use serde::de::DeserializeOwned;
 
 use super::input::{CostFile, CostInput};
 use super::pricing::Pricing;
-use crate::scenario::limits::{MAX_FILE_BYTES, MAX_VARIANTS};
+use crate::located::{line_column, read_text, FileError, SPANNED_FIELD};
+use crate::scenario::limits::MAX_VARIANTS;
 use crate::units::{clip, clip_to};
 
 /// A cost or pricing file that cannot be used: where and why (an exit 2).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct CostError {
-    /// The file at fault.
-    pub file: PathBuf,
-    /// 1-based line and column, when known.
-    pub position: Option<(usize, usize)>,
-    /// Dotted key (`cost.registry.bandwidth`), when known.
-    pub field: Option<String>,
-    /// What is wrong and what is expected.
-    pub message: String,
-}
-
-impl fmt::Display for CostError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}", self.file.display())?;
-        if let Some((line, column)) = self.position {
-            write!(f, ":{line}:{column}")?;
-        }
-        if let Some(field) = &self.field {
-            write!(f, ": {field}")?;
-        }
-        write!(f, ": {}", self.message)
-    }
-}
-
-impl std::error::Error for CostError {}
+pub type CostError = FileError;
 
 /// A cost file with its prices, both checked.
 #[derive(Debug, Clone)]
@@ -51,15 +25,6 @@ pub struct Loaded {
     pub pricing_path: PathBuf,
     /// The prices.
     pub pricing: Pricing,
-}
-
-/// 1-based line and column of byte `offset` in `text`.
-fn line_column(text: &str, offset: usize) -> (usize, usize) {
-    let offset = offset.min(text.len());
-    let before = text.get(..offset).unwrap_or(text);
-    let line = before.matches('\n').count() + 1;
-    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
-    (line, before[line_start..].chars().count() + 1)
 }
 
 /// An error maker for one file's text.
@@ -83,35 +48,12 @@ impl Located<'_> {
         let de = toml::de::Deserializer::parse(self.text)
             .map_err(|e| self.error(e.span(), None, e.message()))?;
         serde_path_to_error::deserialize(de).map_err(|e| {
-            let field = e
-                .path()
-                .to_string()
-                .replace(".$__serde_spanned_private_value", "");
+            let field = e.path().to_string().replace(SPANNED_FIELD, "");
             let field = (!field.is_empty() && field != ".").then_some(field);
             let inner = e.into_inner();
             self.error(inner.span(), field.as_deref(), inner.message())
         })
     }
-}
-
-/// Reads `path` as UTF-8 text of at most [`MAX_FILE_BYTES`].
-fn read_text(path: &Path, what: &str) -> Result<String, CostError> {
-    let error = |message: String| CostError {
-        file: path.to_path_buf(),
-        position: None,
-        field: None,
-        message,
-    };
-    let mut bytes = Vec::new();
-    std::fs::File::open(path)
-        .and_then(|f| f.take(MAX_FILE_BYTES as u64 + 1).read_to_end(&mut bytes))
-        .map_err(|e| error(format!("cannot read the {what}: {e}")))?;
-    if bytes.len() > MAX_FILE_BYTES {
-        return Err(error(format!(
-            "the {what} is larger than {MAX_FILE_BYTES} bytes, the most allowed"
-        )));
-    }
-    String::from_utf8(bytes).map_err(|e| error(format!("the {what} is not UTF-8 text ({e})")))
 }
 
 /// Reads and checks the cost file at `path` and the prices it names.

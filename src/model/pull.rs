@@ -125,11 +125,8 @@ fn download_times(
     let mut done = Vec::new();
     loop {
         let arrival = requests.peek().map(|Reverse(r)| r.time);
-        let t = match (arrival, net.next_completion()) {
-            (Some(a), Some(c)) => a.min(c),
-            (Some(a), None) => a,
-            (None, Some(c)) => c,
-            (None, None) => break,
+        let Some(t) = net.next_event(arrival) else {
+            break;
         };
         net.advance(t, &mut done);
         for id in done.drain(..) {

@@ -33,11 +33,8 @@ pub fn solve_flows(egress: Option<f64>, downlinks: &[Option<f64>], flows: &[Flow
     let mut next = 0;
     loop {
         let arrival = order.get(next).map(|&i| start(&flows[i]));
-        let t = match (arrival, net.next_completion()) {
-            (Some(a), Some(c)) => a.min(c),
-            (Some(a), None) => a,
-            (None, Some(c)) => c,
-            (None, None) => break,
+        let Some(t) = net.next_event(arrival) else {
+            break;
         };
         net.advance(t, &mut done);
         for id in done.drain(..) {

@@ -6,12 +6,11 @@ mod schema;
 mod thresholds;
 
 use std::collections::HashMap;
-use std::fmt;
-use std::io::Read;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 
 use crate::compare::threshold::Threshold;
+use crate::located::{line_column, read_text, FileError, SPANNED_FIELD};
 use crate::units::{clip, clip_to};
 use limits::*;
 
@@ -37,41 +36,7 @@ pub struct Scenario {
 }
 
 /// A scenario that cannot be used, with where and why.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ScenarioError {
-    /// The scenario file.
-    pub file: PathBuf,
-    /// 1-based line and column, when known.
-    pub position: Option<(usize, usize)>,
-    /// Dotted path of the offending key (`registry.bandwidth`, `variant[1].name`).
-    pub field: Option<String>,
-    /// What is wrong and what is expected.
-    pub message: String,
-}
-
-impl fmt::Display for ScenarioError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}", self.file.display())?;
-        if let Some((line, column)) = self.position {
-            write!(f, ":{line}:{column}")?;
-        }
-        if let Some(field) = &self.field {
-            write!(f, ": {field}")?;
-        }
-        write!(f, ": {}", self.message)
-    }
-}
-
-impl std::error::Error for ScenarioError {}
-
-/// 1-based line and column of byte `offset` in `text`.
-fn line_column(text: &str, offset: usize) -> (usize, usize) {
-    let offset = offset.min(text.len());
-    let before = &text[..offset];
-    let line = before.matches('\n').count() + 1;
-    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
-    (line, before[line_start..].chars().count() + 1)
-}
+pub type ScenarioError = FileError;
 
 /// Longest error message: what serde or toml say is clipped to this many characters.
 const MAX_MESSAGE_CHARS: usize = 1000;
@@ -111,9 +76,6 @@ fn clip_message(message: &str) -> String {
     clip_to(&out, MAX_MESSAGE_CHARS)
 }
 
-/// The path segment serde_path_to_error shows for the inside of a `toml::Spanned` value.
-const SPANNED_FIELD: &str = ".$__serde_spanned_private_value";
-
 /// Says a recursion-limit error plainly: the parser's nesting limit, not a crash.
 fn explain(message: &str) -> String {
     if message.contains("recursion") || message.contains("recurse") {
@@ -126,26 +88,7 @@ fn explain(message: &str) -> String {
 impl Scenario {
     /// Reads, parses and validates the scenario at `path` (at most [`MAX_FILE_BYTES`]).
     pub fn load(path: &Path) -> Result<Scenario, ScenarioError> {
-        let error = |message: String| ScenarioError {
-            file: path.to_path_buf(),
-            position: None,
-            field: None,
-            message,
-        };
-        let mut bytes = Vec::new();
-        std::fs::File::open(path)
-            .and_then(|f| f.take(MAX_FILE_BYTES as u64 + 1).read_to_end(&mut bytes))
-            .map_err(|e| error(format!("cannot read the scenario file: {e}")))?;
-        if bytes.len() > MAX_FILE_BYTES {
-            return Err(error(format!(
-                "the scenario file is larger than {MAX_FILE_BYTES} bytes, the most allowed"
-            )));
-        }
-        let source = String::from_utf8(bytes).map_err(|e| {
-            error(format!(
-                "cannot read the scenario file: not UTF-8 text ({e})"
-            ))
-        })?;
+        let source = read_text(path, "scenario file")?;
         Scenario::parse(path, source)
     }
 

@@ -102,6 +102,15 @@ impl FluidNetwork {
         self.rates_stale = true;
     }
 
+    /// The next event: the earlier of `arrival` (the caller's next flow start) and
+    /// [`Self::next_completion`]; `None` when neither is left.
+    pub fn next_event(&mut self, arrival: Option<f64>) -> Option<f64> {
+        match (arrival, self.next_completion()) {
+            (Some(a), Some(c)) => Some(a.min(c)),
+            (a, c) => a.or(c),
+        }
+    }
+
     /// When the next flow finishes at the current rates, `None` when none is in flight (or
     /// none can progress).
     pub fn next_completion(&mut self) -> Option<f64> {

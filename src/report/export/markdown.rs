@@ -292,8 +292,9 @@ fn burst_table(pairs: &[(&VariantRecord, &VariantAnalysis)]) -> Option<SummaryTa
     Some(table)
 }
 
-/// Escapes text for a Markdown table cell or heading.
-fn escape(s: &str) -> String {
+/// Escapes text for a Markdown table cell, heading or quote (every Markdown file coldbench
+/// writes uses it).
+pub(crate) fn escape(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
         match c {

@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use crate::compare::Metric;
 use crate::history::{History, MetricPoint, RunPoint};
+use crate::report::export::markdown::escape;
 use crate::results::Phase;
 use crate::units::format_duration;
 
@@ -125,23 +126,4 @@ fn regressions(point: &RunPoint, variant: &str) -> String {
 /// `812 µs`, `12.3 ms`, `1.52 s`.
 fn us(v: u64) -> String {
     format_duration(Duration::from_micros(v))
-}
-
-/// Escapes text for a Markdown table cell or heading.
-fn escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '|' | '\\' | '`' | '*' | '_' | '[' | ']' | '#' => {
-                out.push('\\');
-                out.push(c);
-            }
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '&' => out.push_str("&amp;"),
-            '\n' | '\r' => out.push(' '),
-            c => out.push(c),
-        }
-    }
-    out
 }

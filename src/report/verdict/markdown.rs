@@ -9,6 +9,7 @@ use super::has_data;
 use super::words::{self, Tally};
 use crate::compare::threshold::{Status, ThresholdOutcome};
 use crate::compare::{Cell, CompareReport, Verdict};
+use crate::report::export::markdown::escape;
 
 /// Renders `report` and `thresholds` as Markdown.
 pub fn render_markdown(report: &CompareReport, thresholds: &[ThresholdOutcome]) -> String {
@@ -133,23 +134,4 @@ fn thresholds_table(out: &mut String, thresholds: &[ThresholdOutcome]) {
         );
     }
     out.push('\n');
-}
-
-/// Escapes text for a Markdown table cell, heading or quote (the same rules as summary.md).
-fn escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '|' | '\\' | '`' | '*' | '_' | '[' | ']' | '#' => {
-                out.push('\\');
-                out.push(c);
-            }
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '&' => out.push_str("&amp;"),
-            '\n' | '\r' => out.push(' '),
-            c => out.push(c),
-        }
-    }
-    out
 }
