@@ -60,11 +60,7 @@ pub fn cost_chart(result: &CostResult) -> Result<Chart, ChartError> {
 
 impl Plot for CostBars {
     fn size(&self) -> (u32, u32) {
-        let rows = u32::try_from(self.names.len()).unwrap_or(u32::MAX);
-        (
-            style::SIZE.0,
-            style::SIZE.1.max(180 + rows.saturating_mul(70)),
-        )
+        style::bar_chart_size(self.names.len())
     }
 
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> DrawResult {

@@ -97,11 +97,7 @@ impl Phases {
 
 impl Plot for Phases {
     fn size(&self) -> (u32, u32) {
-        let rows = u32::try_from(self.bars.len()).unwrap_or(u32::MAX);
-        (
-            style::SIZE.0,
-            style::SIZE.1.max(180 + rows.saturating_mul(70)),
-        )
+        style::bar_chart_size(self.bars.len())
     }
 
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> DrawResult {

@@ -11,6 +11,13 @@ use super::{de, DrawFailure};
 
 /// Default chart size in pixels.
 pub(crate) const SIZE: (u32, u32) = (900, 500);
+
+/// The size of a horizontal bar chart with `rows` bars: 180 px plus 70 px a bar, at least
+/// [`SIZE`].
+pub(crate) fn bar_chart_size(rows: usize) -> (u32, u32) {
+    let rows = u32::try_from(rows).unwrap_or(u32::MAX);
+    (SIZE.0, SIZE.1.max(180 + rows.saturating_mul(70)))
+}
 /// Font family the bundled font is registered under.
 pub(crate) const FONT_FAMILY: &str = "sans-serif";
 
