@@ -18,6 +18,7 @@ pub(crate) fn bar_chart_size(rows: usize) -> (u32, u32) {
     let rows = u32::try_from(rows).unwrap_or(u32::MAX);
     (SIZE.0, SIZE.1.max(180 + rows.saturating_mul(70)))
 }
+
 /// Font family the bundled font is registered under.
 pub(crate) const FONT_FAMILY: &str = "sans-serif";
 
