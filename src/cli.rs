@@ -39,6 +39,10 @@ pub enum Command {
     History(HistoryArgs),
     /// What-if: what an image costs in traffic, money, CI minutes and capacity, per variant.
     Cost(CostArgs),
+    /// Fit the cold-start model on measured runs; write calibration.toml with the fit's error.
+    Calibrate(CalibrateArgs),
+    /// The calibrated model against measured runs: predicted vs measured, with the error.
+    Predict(PredictArgs),
     /// Write the embedded static `coldbench-hello` binary to a file (for Dockerfiles).
     #[command(hide = true)]
     HelloBinary {
@@ -134,6 +138,31 @@ pub struct CostArgs {
     /// Print the result as JSON instead of the table.
     #[arg(long)]
     pub json: bool,
+}
+
+/// `coldbench calibrate`.
+#[derive(Debug, clap::Args)]
+pub struct CalibrateArgs {
+    /// Measured runs (directories or run.json files) of single cold starts, e.g. a quickstart run.
+    #[arg(required = true, value_name = "RUN")]
+    pub runs: Vec<PathBuf>,
+    /// Where to write the calibration.
+    #[arg(long, default_value = "calibration.toml", value_name = "FILE")]
+    pub out: PathBuf,
+}
+
+/// `coldbench predict`.
+#[derive(Debug, clap::Args)]
+pub struct PredictArgs {
+    /// Measured runs (directories or run.json files) to predict, single cold starts or bursts.
+    #[arg(required = true, value_name = "RUN")]
+    pub runs: Vec<PathBuf>,
+    /// The calibration (`coldbench calibrate`).
+    #[arg(long, value_name = "FILE")]
+    pub calibration: PathBuf,
+    /// Also write the table as Markdown to FILE (`-` = stdout).
+    #[arg(long, value_name = "FILE")]
+    pub export_markdown: Option<String>,
 }
 
 /// `5%`, `5` (percent) or `0.5%` as a fraction (0.05); 0 to 100 %.

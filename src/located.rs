@@ -3,9 +3,13 @@
 
 use std::fmt;
 use std::io::Read;
+use std::ops::Range;
 use std::path::{Path, PathBuf};
 
+use serde::de::DeserializeOwned;
+
 use crate::scenario::limits::MAX_FILE_BYTES;
+use crate::units::{clip, clip_to};
 
 /// A file that cannot be used, with where and why (an exit 2).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -67,4 +71,41 @@ pub fn read_text(path: &Path, what: &str) -> Result<String, FileError> {
     }
     String::from_utf8(bytes)
         .map_err(|e| error(format!("cannot read the {what}: not UTF-8 text ({e})")))
+}
+
+/// An error maker for one file's text.
+pub struct Located<'a> {
+    /// The file.
+    pub path: &'a Path,
+    /// Its text.
+    pub text: &'a str,
+}
+
+impl Located<'_> {
+    /// An error at `span` (byte range in the text) about `field`.
+    pub fn error(
+        &self,
+        span: Option<Range<usize>>,
+        field: Option<&str>,
+        message: &str,
+    ) -> FileError {
+        FileError {
+            file: self.path.to_path_buf(),
+            position: span.map(|s| line_column(self.text, s.start)),
+            field: field.map(clip),
+            message: clip_to(message.trim(), 1000),
+        }
+    }
+
+    /// Parses the text as `T`, locating the first problem.
+    pub fn parse<T: DeserializeOwned>(&self) -> Result<T, FileError> {
+        let de = toml::de::Deserializer::parse(self.text)
+            .map_err(|e| self.error(e.span(), None, e.message()))?;
+        serde_path_to_error::deserialize(de).map_err(|e| {
+            let field = e.path().to_string().replace(SPANNED_FIELD, "");
+            let field = (!field.is_empty() && field != ".").then_some(field);
+            let inner = e.into_inner();
+            self.error(inner.span(), field.as_deref(), inner.message())
+        })
+    }
 }

@@ -20,6 +20,8 @@ async fn main() {
         Command::Compare(args) => coldbench::commands::compare(&args),
         Command::History(args) => coldbench::commands::history(&args),
         Command::Cost(args) => coldbench::commands::cost::cost(&args),
+        Command::Calibrate(args) => coldbench::commands::model::calibrate(&args),
+        Command::Predict(args) => coldbench::commands::model::predict(&args),
         Command::HelloBinary { output } => coldbench::commands::hello_binary(&output),
         Command::Registry(RegistryCommand::Serve(args)) => {
             coldbench::commands::registry_serve(&args).await

@@ -3,6 +3,7 @@
 
 pub mod check;
 pub mod cost;
+pub mod model;
 
 use std::path::Path;
 

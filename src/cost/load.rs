@@ -1,15 +1,12 @@
 //! Reading a cost file and its prices, with errors at `file:line:column`.
 
-use std::ops::Range;
 use std::path::{Path, PathBuf};
-
-use serde::de::DeserializeOwned;
 
 use super::input::{CostFile, CostInput};
 use super::pricing::Pricing;
-use crate::located::{line_column, read_text, FileError, SPANNED_FIELD};
+use crate::located::{read_text, FileError, Located};
 use crate::scenario::limits::MAX_VARIANTS;
-use crate::units::{clip, clip_to};
+use crate::units::clip;
 
 /// A cost or pricing file that cannot be used: where and why (an exit 2).
 pub type CostError = FileError;
@@ -25,35 +22,6 @@ pub struct Loaded {
     pub pricing_path: PathBuf,
     /// The prices.
     pub pricing: Pricing,
-}
-
-/// An error maker for one file's text.
-struct Located<'a> {
-    path: &'a Path,
-    text: &'a str,
-}
-
-impl Located<'_> {
-    fn error(&self, span: Option<Range<usize>>, field: Option<&str>, message: &str) -> CostError {
-        CostError {
-            file: self.path.to_path_buf(),
-            position: span.map(|s| line_column(self.text, s.start)),
-            field: field.map(clip),
-            message: clip_to(message.trim(), 1000),
-        }
-    }
-
-    /// Parses the text as `T`, locating the first problem.
-    fn parse<T: DeserializeOwned>(&self) -> Result<T, CostError> {
-        let de = toml::de::Deserializer::parse(self.text)
-            .map_err(|e| self.error(e.span(), None, e.message()))?;
-        serde_path_to_error::deserialize(de).map_err(|e| {
-            let field = e.path().to_string().replace(SPANNED_FIELD, "");
-            let field = (!field.is_empty() && field != ".").then_some(field);
-            let inner = e.into_inner();
-            self.error(inner.span(), field.as_deref(), inner.message())
-        })
-    }
 }
 
 /// Reads and checks the cost file at `path` and the prices it names.

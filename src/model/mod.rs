@@ -7,8 +7,11 @@
 //! scale-out over many nodes. Rates are bytes per second, durations µs at the edges.
 
 mod burst;
+pub mod calibration;
+pub mod fit;
 pub mod flow;
 mod params;
+pub mod predict;
 mod pull;
 mod solve;
 

@@ -35,6 +35,9 @@ pub struct ModelParams {
     pub extract_overhead_us: u64,
     /// Serial (Docker) or parallel extraction.
     pub extract_mode: ExtractMode,
+    /// Fixed cost of a pull after its last layer is extracted (µs): the engine registering the
+    /// image; calibration fits it as the pulls' median residual.
+    pub pull_overhead_us: u64,
     /// Container create (µs).
     pub create_us: u64,
     /// Container start (µs).
@@ -54,6 +57,7 @@ impl Default for ModelParams {
             extract_bytes_per_sec: 50e6,
             extract_overhead_us: 50_000,
             extract_mode: ExtractMode::Serial,
+            pull_overhead_us: 0,
             create_us: 150_000,
             start_us: 110_000,
             first_request_us: 500,

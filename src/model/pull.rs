@@ -181,7 +181,7 @@ fn node_pull(
         .collect();
     NodePull {
         started_us: seconds_to_us(start),
-        pull_us: seconds_to_us(last - start),
+        pull_us: seconds_to_us(last - start).saturating_add(params.pull_overhead_us),
         layers,
     }
 }

@@ -8,6 +8,7 @@ pub mod export;
 pub mod files;
 pub mod history;
 pub mod html;
+pub mod prediction;
 pub mod table;
 pub mod verdict;
 

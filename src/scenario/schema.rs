@@ -39,6 +39,13 @@ pub struct ScenarioFile {
     pub docker: DockerSettings,
     /// A scale-out burst: fresh nodes, replicas spread over them.
     pub burst: Option<BurstSpec>,
+    /// `[sim]`: where a simulated run (`driver = "sim"`) takes its model and image sizes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sim: Option<SimSettings>,
+    /// `[cost]`: the what-if inputs `coldbench cost` reads from this file (checked there, not
+    /// by `run`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cost: Option<toml::Table>,
     /// The image variants to compare.
     #[serde(rename = "variant")]
     pub variants: Vec<VariantSpec>,
@@ -67,6 +74,19 @@ pub enum DriverKind {
     Kube,
     /// The simulator (not yet available).
     Sim,
+}
+
+/// `[sim]`: how a simulated run models its cold starts. Paths are relative to the scenario.
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct SimSettings {
+    /// A `calibration.toml` (`coldbench calibrate`); the model's uncalibrated defaults when
+    /// absent.
+    #[serde(default)]
+    pub calibration: Option<Spanned<String>>,
+    /// A run directory (or its run.json) whose variants give the images' layer sizes.
+    #[serde(default)]
+    pub images: Option<Spanned<String>>,
 }
 
 /// `[registry]`: the embedded registry's egress link.
