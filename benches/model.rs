@@ -17,6 +17,7 @@ fn image() -> ImageModel {
             LayerSize {
                 compressed: 25_000_000,
                 uncompressed: 35_000_000,
+                files: 1,
             };
             6
         ],

@@ -90,13 +90,15 @@ fn load_all(paths: &[PathBuf]) -> Result<Vec<RunRecord>, u8> {
 fn describe(c: &Calibration) -> String {
     let p = &c.params;
     format!(
-        "calibrated on {} ({})\n  extraction {:.1} MB/s of uncompressed layer + {:.1} ms per layer; pull overhead {:.1} ms\n  create {:.1} ms · start {:.1} ms · first request {:.2} ms\n",
+        "calibrated on {} ({})\n  extraction {:.1} MB/s of uncompressed layer + {:.1} ms per layer + {:.3} ms per file; pull overhead {:.1} ms\n  create {:.1} ms + {:.2} ms per MB of image · start {:.1} ms · first request {:.2} ms\n",
         c.runs.join(", "),
         c.engine,
         p.extract_bytes_per_sec / 1e6,
         p.extract_overhead_us as f64 / 1e3,
+        p.extract_file_us / 1e3,
         p.pull_overhead_us as f64 / 1e3,
         p.create_us as f64 / 1e3,
+        p.create_us_per_mb / 1e3,
         p.start_us as f64 / 1e3,
         p.first_request_us as f64 / 1e3,
     )

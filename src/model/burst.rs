@@ -29,9 +29,10 @@ pub fn simulate_single(image: &ImageModel, params: &ModelParams, links: &Links) 
         .pop()
         .flatten()
         .unwrap_or_default();
+    let create_us = params.create_for(image.uncompressed_bytes());
     let total = [
         pull.pull_us,
-        params.create_us,
+        create_us,
         params.start_us,
         params.first_request_us,
     ]
@@ -40,7 +41,7 @@ pub fn simulate_single(image: &ImageModel, params: &ModelParams, links: &Links) 
     SingleOutcome {
         phases: PhaseTimes {
             pull_us: Some(pull.pull_us),
-            create_us: Some(params.create_us),
+            create_us: Some(create_us),
             start_us: Some(params.start_us),
             first_request_us: Some(params.first_request_us),
             total_us: Some(total),
@@ -116,7 +117,8 @@ pub fn simulate_burst(
 
 /// A burst given its replica slots (e.g. a [`crate::plan::Plan`]'s): each node pulls once,
 /// from its first replica's request; each replica then creates, starts (at most
-/// `start_concurrency` at once per node) and answers.
+/// `start_concurrency` at once per node) and answers. With [`ModelParams::shared_cores`], the
+/// nodes' extractions and starts share those cores instead (`start_concurrency` is not used).
 pub fn simulate_slots(
     image: &ImageModel,
     slots: &[Slot],
@@ -130,8 +132,15 @@ pub fn simulate_slots(
         let start = &mut starts[slot.node];
         *start = Some(start.map_or(at, |s: f64| s.min(at)));
     }
-    let pulls = simulate_pulls(image, &starts, params, links);
-    let replicas = replica_times(slots, &pulls, params);
+    let (pulls, replicas) = match params.shared_cores() {
+        Some(cores) => super::cpu::simulate_shared(image, &starts, slots, params, links, cores),
+        None => {
+            let pulls = simulate_pulls(image, &starts, params, links);
+            let create_us = params.create_for(image.uncompressed_bytes());
+            let replicas = replica_times(slots, &pulls, params, create_us);
+            (pulls, replicas)
+        }
+    };
     let pulling = pulls.iter().flatten().count();
     let size = image
         .compressed_bytes()
@@ -155,8 +164,9 @@ fn replica_times(
     slots: &[Slot],
     pulls: &[Option<NodePull>],
     params: &ModelParams,
+    create_us: u64,
 ) -> Vec<ReplicaTimes> {
-    let busy_us = params.create_us.saturating_add(params.start_us);
+    let busy_us = create_us.saturating_add(params.start_us);
     let limit = params.starts_in_flight();
     let begin_at = |s: &Slot| {
         let present = pulls[s.node].as_ref().map_or(0, NodePull::done_at_us);

@@ -44,6 +44,9 @@ pub struct ImageEntry {
     pub compressed: Vec<u64>,
     /// Uncompressed tar bytes per layer.
     pub uncompressed: Vec<u64>,
+    /// Regular files per layer (empty when unknown).
+    #[serde(default)]
+    pub files: Vec<u64>,
     /// Manifest plus config bytes.
     pub metadata_bytes: u64,
 }
@@ -54,11 +57,12 @@ impl ImageEntry {
         ImageEntry {
             compressed: image.layers.iter().map(|l| l.compressed).collect(),
             uncompressed: image.layers.iter().map(|l| l.uncompressed).collect(),
+            files: image.layers.iter().map(|l| l.files).collect(),
             metadata_bytes: image.metadata_bytes,
         }
     }
 
-    /// The image the model sees (layers missing an uncompressed size count as 0).
+    /// The image the model sees (a layer missing an uncompressed size or file count has 0).
     pub fn to_model(&self) -> ImageModel {
         ImageModel {
             layers: self
@@ -68,6 +72,7 @@ impl ImageEntry {
                 .map(|(i, &compressed)| LayerSize {
                     compressed,
                     uncompressed: self.uncompressed.get(i).copied().unwrap_or(0),
+                    files: self.files.get(i).copied().unwrap_or(0),
                 })
                 .collect(),
             metadata_bytes: self.metadata_bytes,
@@ -128,15 +133,17 @@ impl Calibration {
             ));
         }
         for (name, entry) in &self.images {
-            if entry.compressed.len() > MAX_LAYERS
-                || entry.uncompressed.len() != entry.compressed.len()
+            let layers = entry.compressed.len();
+            if layers > MAX_LAYERS
+                || entry.uncompressed.len() != layers
+                || !(entry.files.is_empty() || entry.files.len() == layers)
             {
                 return Err(at_key(
                     at,
                     name,
                     &format!("images.{name}"),
                     &format!(
-                        "expected as many `uncompressed` as `compressed` sizes, at most {MAX_LAYERS}"
+                        "expected as many `uncompressed` sizes (and `files` counts, if any) as `compressed` sizes, at most {MAX_LAYERS}"
                     ),
                 ));
             }

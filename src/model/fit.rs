@@ -2,16 +2,20 @@
 //!
 //! The method, for Docker nodes (downloads 3 layers at a time, extracts in layer order):
 //! 1. **Extraction.** In every cold, successful, measured single cold start, a layer's extraction
-//!    took `extract complete − max(download complete, previous layer's extract complete)`. A
-//!    least-squares line `seconds = overhead + uncompressed bytes / rate` through those points
-//!    gives the rate and the per-layer overhead; through the origin when the intercept comes out
-//!    negative.
-//! 2. **Create, start, first request**: the medians of the same samples.
-//! 3. **Pull overhead**: the median of `measured pull − modelled pull` over the same samples
+//!    took `extract complete − max(download complete, previous layer's extract complete)`.
+//!    Least squares over those points fits `seconds = overhead + bytes / rate + files × per
+//!    file` (bytes uncompressed, files from the run's anatomy); a term whose coefficient comes
+//!    out negative is dropped (its parameter is 0); the per-file term only exists when some
+//!    layer has at least [`MIN_FILES_FOR_PER_FILE`] files (synthetic layers have one or two).
+//! 2. **Create**: least squares `create = fixed + per MB × uncompressed image MB` over the same
+//!    samples (same rule for a negative term).
+//! 3. **Start, first request**: the medians of the same samples.
+//! 4. **Pull overhead**: the median of `measured pull − modelled pull` over the same samples
 //!    (the engine's own work after the last layer), at least 0.
 //!
-//! Bursts are not fitted (their nodes share this machine's CPU); they are predicted, and the
-//! fit's error on every calibration run is kept beside the parameters.
+//! Bursts are not fitted: they are predicted, with the nodes sharing the run's host cores
+//! ([`super::predict::on_host`]). The fit's error on every calibration run is kept beside the
+//! parameters.
 
 use std::collections::BTreeMap;
 
@@ -34,15 +38,32 @@ pub enum FitError {
 }
 
 /// The method in a paragraph, written into `calibration.toml`.
-pub const METHOD: &str = "extraction: least-squares line seconds = overhead + uncompressed bytes / rate over every layer of every cold single cold start (extraction time = extract complete - max(download complete, previous layer extracted)); create, start, first request: medians; pull overhead: median of measured - modelled pull; download concurrency 3 and serial extraction (Docker); bursts are predicted, not fitted";
+pub const METHOD: &str = "extraction: least squares seconds = overhead + uncompressed bytes / rate + files x per-file cost over every layer of every cold single cold start (extraction time = extract complete - max(download complete, previous layer extracted)); create: least squares fixed + per MB of uncompressed image; start, first request: medians; pull overhead: median of measured - modelled pull; a term with a negative or unidentifiable coefficient is dropped; download concurrency 3 and serial extraction (Docker); bursts are predicted with the nodes sharing the host's cores, not fitted";
 
-/// One extraction: a layer's uncompressed bytes and the seconds it took.
+/// A per-file extraction cost is fitted only when some layer has at least this many files:
+/// layers of a few files each (synthetic images) cannot tell it from the per-layer overhead.
+pub const MIN_FILES_FOR_PER_FILE: f64 = 100.0;
+
+/// One extraction: a layer's uncompressed bytes, its files and the seconds it took.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct ExtractPoint {
     /// Uncompressed bytes.
     pub bytes: f64,
+    /// Regular files.
+    pub files: f64,
     /// Seconds.
     pub seconds: f64,
+}
+
+/// What the extraction fit gives.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ExtractFit {
+    /// Fixed seconds per layer.
+    pub overhead_s: f64,
+    /// Uncompressed bytes per second (infinite when the bytes term was dropped).
+    pub rate: f64,
+    /// Seconds per file.
+    pub per_file_s: f64,
 }
 
 /// Fits the model on `records` (measured runs) into a calibration.
@@ -59,7 +80,7 @@ pub fn calibrate(records: &[RunRecord]) -> Result<Calibration, FitError> {
             runs: runs.join(", "),
         });
     }
-    let (overhead_s, rate) = fit_extraction(&points);
+    let extract = fit_extraction(&points);
     let phase = |f: fn(&Sample) -> Option<u64>| {
         let values: Vec<u64> = records
             .iter()
@@ -68,12 +89,15 @@ pub fn calibrate(records: &[RunRecord]) -> Result<Calibration, FitError> {
             .collect();
         median(&values).unwrap_or(0)
     };
+    let create = fit_create(records);
     let mut params = ModelParams {
         download_concurrency: Some(3),
         extract_mode: ExtractMode::Serial,
-        extract_bytes_per_sec: rate,
-        extract_overhead_us: super::seconds_to_us(overhead_s),
-        create_us: phase(|s| s.phases.create_us),
+        extract_bytes_per_sec: extract.rate,
+        extract_overhead_us: super::seconds_to_us(extract.overhead_s),
+        extract_file_us: extract.per_file_s * 1e6,
+        create_us: super::seconds_to_us(create[0]),
+        create_us_per_mb: create[1] * 1e12,
         start_us: phase(|s| s.phases.start_us),
         first_request_us: phase(|s| s.phases.first_request_us),
         pull_overhead_us: 0,
@@ -96,31 +120,144 @@ pub fn calibrate(records: &[RunRecord]) -> Result<Calibration, FitError> {
     })
 }
 
-/// `seconds = overhead + bytes / rate` by least squares: `(overhead seconds, rate)`. Through
-/// the origin when the intercept is negative or every layer has one size.
-pub fn fit_extraction(points: &[ExtractPoint]) -> (f64, f64) {
-    let n = points.len() as f64;
-    let mean_x = points.iter().map(|p| p.bytes).sum::<f64>() / n;
-    let mean_y = points.iter().map(|p| p.seconds).sum::<f64>() / n;
-    let sxx: f64 = points.iter().map(|p| (p.bytes - mean_x).powi(2)).sum();
-    let sxy: f64 = points
+/// `seconds = overhead + bytes / rate + files × per file` by least squares (see the module
+/// documentation for dropped terms).
+pub fn fit_extraction(points: &[ExtractPoint]) -> ExtractFit {
+    let many_files = points.iter().any(|p| p.files >= MIN_FILES_FOR_PER_FILE);
+    let rows: Vec<([f64; 3], f64)> = points
         .iter()
-        .map(|p| (p.bytes - mean_x) * (p.seconds - mean_y))
-        .sum();
-    let slope = sxy / sxx;
-    let intercept = mean_y - slope * mean_x;
-    if sxx > 0.0 && slope > 0.0 && intercept >= 0.0 {
-        return (intercept, 1.0 / slope);
-    }
-    let sxy0: f64 = points.iter().map(|p| p.bytes * p.seconds).sum();
-    let sxx0: f64 = points.iter().map(|p| p.bytes * p.bytes).sum();
-    let slope = sxy0 / sxx0;
-    let rate = if slope.is_finite() && slope > 0.0 {
-        1.0 / slope
+        .map(|p| {
+            let files = if many_files { p.files } else { 0.0 };
+            ([1.0, p.bytes, files], p.seconds)
+        })
+        .collect();
+    let [overhead_s, per_byte, per_file_s] = least_squares(&rows);
+    let rate = if per_byte > 0.0 {
+        1.0 / per_byte
     } else {
         f64::INFINITY
     };
-    (0.0, rate)
+    ExtractFit {
+        overhead_s,
+        rate,
+        per_file_s,
+    }
+}
+
+/// `create = fixed + per byte × uncompressed image bytes` (seconds) over the single cold
+/// starts: `[fixed, per byte]`.
+fn fit_create(records: &[RunRecord]) -> [f64; 2] {
+    let mut rows = Vec::new();
+    for record in records {
+        let sizes: BTreeMap<&str, f64> = record
+            .variants
+            .iter()
+            .map(|v| {
+                (
+                    v.name.as_str(),
+                    v.image
+                        .layers
+                        .iter()
+                        .map(|l| l.uncompressed_size)
+                        .sum::<u64>() as f64,
+                )
+            })
+            .collect();
+        for sample in single_samples(record) {
+            if let (Some(create), Some(size)) =
+                (sample.phases.create_us, sizes.get(sample.variant.as_str()))
+            {
+                rows.push(([1.0, *size, 0.0], create as f64 / 1e6));
+            }
+        }
+    }
+    let [fixed, per_byte, _] = least_squares(&rows);
+    [fixed, per_byte]
+}
+
+/// Non-negative least squares over at most three terms by elimination: the full fit when
+/// every coefficient is non-negative, else the best fit over fewer terms that is. Columns that
+/// are all zero or constant beside the intercept get 0.
+pub fn least_squares(rows: &[([f64; 3], f64)]) -> [f64; 3] {
+    const SUBSETS: [[bool; 3]; 7] = [
+        [true, true, true],
+        [true, true, false],
+        [false, true, true],
+        [true, false, true],
+        [false, true, false],
+        [true, false, false],
+        [false, false, true],
+    ];
+    let mut best: Option<([f64; 3], f64)> = None;
+    for (i, subset) in SUBSETS.iter().enumerate() {
+        let Some(coef) = solve_subset(rows, *subset) else {
+            continue;
+        };
+        if coef.iter().any(|c| *c < 0.0) {
+            continue;
+        }
+        let residual = rows
+            .iter()
+            .map(|(x, y)| (y - (0..3).map(|k| coef[k] * x[k]).sum::<f64>()).powi(2))
+            .sum::<f64>();
+        // The full model wins when valid; otherwise the smallest residual.
+        if i == 0 {
+            return coef;
+        }
+        if best.is_none_or(|(_, r)| residual < r) {
+            best = Some((coef, residual));
+        }
+    }
+    best.map_or([0.0; 3], |(c, _)| c)
+}
+
+/// Least squares over the columns in `subset` (normal equations, Gaussian elimination with
+/// partial pivoting); `None` when they are collinear or there are too few rows.
+fn solve_subset(rows: &[([f64; 3], f64)], subset: [bool; 3]) -> Option<[f64; 3]> {
+    let cols: Vec<usize> = (0..3).filter(|&k| subset[k]).collect();
+    let n = cols.len();
+    if rows.len() < n {
+        return None;
+    }
+    // Scale each column so bytes (1e8) and files (1e4) do not swamp the pivots.
+    let scale: Vec<f64> = cols
+        .iter()
+        .map(|&k| rows.iter().map(|(x, _)| x[k].abs()).fold(0.0, f64::max))
+        .collect();
+    if scale.iter().any(|s| *s == 0.0 || !s.is_finite()) {
+        return None;
+    }
+    let mut a = vec![vec![0.0; n + 1]; n];
+    for (x, y) in rows {
+        let v: Vec<f64> = cols.iter().zip(&scale).map(|(&k, s)| x[k] / s).collect();
+        for i in 0..n {
+            for j in 0..n {
+                a[i][j] += v[i] * v[j];
+            }
+            a[i][n] += v[i] * y;
+        }
+    }
+    for col in 0..n {
+        let pivot = (col..n).max_by(|&p, &q| a[p][col].abs().total_cmp(&a[q][col].abs()))?;
+        a.swap(col, pivot);
+        let diagonal = a[col][col];
+        if diagonal.abs() < 1e-9 * rows.len() as f64 {
+            return None;
+        }
+        for row in 0..n {
+            if row != col {
+                let factor = a[row][col] / diagonal;
+                for k in col..=n {
+                    a[row][k] -= factor * a[col][k];
+                }
+            }
+        }
+    }
+    let mut coef = [0.0; 3];
+    for (i, &k) in cols.iter().enumerate() {
+        coef[k] = a[i][n] / a[i][i] / scale[i];
+    }
+    coef.iter().all(|c| c.is_finite()).then_some(coef)
 }
 
 /// Measured, cold, successful single cold starts (not bursts).
@@ -138,6 +275,7 @@ pub fn extract_points(record: &RunRecord) -> Vec<ExtractPoint> {
         let Some(variant) = record.variants.iter().find(|v| v.name == sample.variant) else {
             continue;
         };
+        let model = ImageModel::from_variant(variant);
         let mut previous: Option<u64> = None;
         for timing in &sample.layers {
             let (Some(downloaded), Some(extracted)) =
@@ -149,12 +287,14 @@ pub fn extract_points(record: &RunRecord) -> Vec<ExtractPoint> {
                 .image
                 .layers
                 .iter()
-                .find(|l| l.digest.as_str() == timing.digest);
+                .position(|l| l.digest.as_str() == timing.digest)
+                .and_then(|i| model.layers.get(i));
             let began = previous.map_or(downloaded, |p| p.max(downloaded));
             previous = Some(extracted);
             if let (Some(layer), false) = (layer, timing.already_present) {
                 points.push(ExtractPoint {
-                    bytes: layer.uncompressed_size as f64,
+                    bytes: layer.uncompressed as f64,
+                    files: layer.files as f64,
                     seconds: extracted.saturating_sub(began) as f64 / 1e6,
                 });
             }
@@ -172,7 +312,7 @@ fn pull_overhead_us(records: &[RunRecord], params: &ModelParams) -> u64 {
             .variants
             .iter()
             .map(|v| {
-                let image = ImageModel::from_stored(&v.image);
+                let image = ImageModel::from_variant(v);
                 let pull = simulate_single(&image, params, &links).phases.pull_us;
                 (v.name.as_str(), pull.unwrap_or(0))
             })
@@ -219,7 +359,7 @@ fn images(records: &[RunRecord]) -> BTreeMap<String, ImageEntry> {
         .iter()
         .flat_map(|r| &r.variants)
         .map(|v| {
-            let entry = ImageEntry::from_model(&ImageModel::from_stored(&v.image));
+            let entry = ImageEntry::from_model(&ImageModel::from_variant(v));
             (v.name.clone(), entry)
         })
         .collect()

@@ -8,6 +8,7 @@
 
 mod burst;
 pub mod calibration;
+mod cpu;
 pub mod fit;
 pub mod flow;
 mod params;
@@ -26,7 +27,7 @@ pub use params::{ExtractMode, ModelParams};
 pub use pull::{simulate_pulls, LayerDone, NodePull};
 pub use solve::{solve_flows, Flow};
 
-use crate::results::StoredImage;
+use crate::results::{StoredImage, VariantRecord};
 
 /// One layer as the model sees it.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
@@ -35,6 +36,8 @@ pub struct LayerSize {
     pub compressed: u64,
     /// Bytes extracted (uncompressed tar).
     pub uncompressed: u64,
+    /// Regular files in the layer (0 when unknown).
+    pub files: u64,
 }
 
 /// An image as the model sees it: layer sizes, base first, and the metadata bytes.
@@ -55,6 +58,7 @@ impl ImageModel {
             .map(|l| LayerSize {
                 compressed: l.size,
                 uncompressed: l.uncompressed_size,
+                files: 0,
             })
             .collect();
         let layer_bytes: u64 = layers.iter().map(|l| l.compressed).sum();
@@ -62,6 +66,27 @@ impl ImageModel {
             layers,
             metadata_bytes: image.compressed_size.saturating_sub(layer_bytes),
         }
+    }
+
+    /// The model of a run's variant: its stored image, with each layer's file count from its
+    /// anatomy when it has one.
+    pub fn from_variant(variant: &VariantRecord) -> ImageModel {
+        let mut image = ImageModel::from_stored(&variant.image);
+        let Some(anatomy) = &variant.anatomy else {
+            return image;
+        };
+        for (layer, stored) in image.layers.iter_mut().zip(&variant.image.layers) {
+            let digest = stored.digest.as_str();
+            if let Some(a) = anatomy.layers.iter().find(|a| a.digest == digest) {
+                layer.files = a.files;
+            }
+        }
+        image
+    }
+
+    /// Uncompressed bytes of every layer.
+    pub fn uncompressed_bytes(&self) -> u64 {
+        self.layers.iter().map(|l| l.uncompressed).sum()
     }
 
     /// Compressed bytes of every layer.

@@ -33,13 +33,19 @@ pub struct ModelParams {
     pub extract_bytes_per_sec: f64,
     /// Fixed cost of extracting one layer (µs).
     pub extract_overhead_us: u64,
+    /// Cost of each regular file extracted (µs): many small files extract slower than their
+    /// bytes suggest.
+    pub extract_file_us: f64,
     /// Serial (Docker) or parallel extraction.
     pub extract_mode: ExtractMode,
     /// Fixed cost of a pull after its last layer is extracted (µs): the engine registering the
     /// image; calibration fits it as the pulls' median residual.
     pub pull_overhead_us: u64,
-    /// Container create (µs).
+    /// Container create (µs), plus [`Self::create_us_per_mb`].
     pub create_us: u64,
+    /// Container create's share that grows with the image: µs per MB (10^6 bytes) of
+    /// uncompressed layers.
+    pub create_us_per_mb: f64,
     /// Container start (µs).
     pub start_us: u64,
     /// Start returned → first answer (µs).
@@ -47,6 +53,10 @@ pub struct ModelParams {
     /// Containers creating and starting at once per node; `None` is unlimited. `Some(0)`
     /// counts as 1.
     pub start_concurrency: Option<u32>,
+    /// Cores shared by every node's layer extractions and container starts, when the nodes are
+    /// emulated on one host (the harness's own bursts: run.json's `host.cores`); each of those
+    /// jobs uses at most one core. `None`: every node has its own CPU (a real cluster).
+    pub shared_cores: Option<f64>,
 }
 
 impl Default for ModelParams {
@@ -56,21 +66,33 @@ impl Default for ModelParams {
             download_concurrency: Some(3),
             extract_bytes_per_sec: 50e6,
             extract_overhead_us: 50_000,
+            extract_file_us: 0.0,
             extract_mode: ExtractMode::Serial,
             pull_overhead_us: 0,
             create_us: 150_000,
+            create_us_per_mb: 0.0,
             start_us: 110_000,
             first_request_us: 500,
             start_concurrency: None,
+            shared_cores: None,
         }
     }
 }
 
 impl ModelParams {
-    /// Seconds to extract `uncompressed` bytes of one layer, overhead included.
-    pub fn extract_seconds(&self, uncompressed: u64) -> f64 {
+    /// Seconds to extract one layer of `uncompressed` bytes in `files` files, overhead
+    /// included.
+    pub fn extract_seconds(&self, uncompressed: u64, files: u64) -> f64 {
         let rate = super::rate_or_unlimited(Some(self.extract_bytes_per_sec));
-        super::us_to_seconds(self.extract_overhead_us) + uncompressed as f64 / rate
+        let per_file = finite_or_zero(self.extract_file_us) * files as f64 / 1e6;
+        super::us_to_seconds(self.extract_overhead_us) + uncompressed as f64 / rate + per_file
+    }
+
+    /// Container create of an image with `uncompressed` bytes of layers (µs).
+    pub fn create_for(&self, uncompressed: u64) -> u64 {
+        let extra = finite_or_zero(self.create_us_per_mb) * uncompressed as f64 / 1e6;
+        // `as` saturates; `extra` is finite and not negative.
+        self.create_us.saturating_add(extra.round() as u64)
     }
 
     /// Layers in flight per node (at least 1), `usize::MAX` when unlimited.
@@ -79,9 +101,23 @@ impl ModelParams {
             .map_or(usize::MAX, |c| c.max(1) as usize)
     }
 
+    /// The shared cores, when set to a positive finite number.
+    pub fn shared_cores(&self) -> Option<f64> {
+        self.shared_cores.filter(|c| c.is_finite() && *c > 0.0)
+    }
+
     /// Containers starting at once per node (at least 1), `usize::MAX` when unlimited.
     pub fn starts_in_flight(&self) -> usize {
         self.start_concurrency
             .map_or(usize::MAX, |c| c.max(1) as usize)
+    }
+}
+
+/// `x` when finite and positive, else 0.
+fn finite_or_zero(x: f64) -> f64 {
+    if x.is_finite() && x > 0.0 {
+        x
+    } else {
+        0.0
     }
 }

@@ -39,7 +39,7 @@ pub fn predict_run(record: &RunRecord, params: &ModelParams) -> Vec<FitRow> {
     let links = links_of(record);
     let mut rows = Vec::new();
     for variant in &record.variants {
-        let image = ImageModel::from_stored(&variant.image);
+        let image = ImageModel::from_variant(variant);
         let row = |metric: &str, measured_us: Option<u64>, modelled_us: Option<u64>| {
             Some(fit_row(
                 &record.run_id,
@@ -58,7 +58,7 @@ pub fn predict_run(record: &RunRecord, params: &ModelParams) -> Vec<FitRow> {
             rows.extend(row(PULL_P50, measured(Phase::Pull), modelled.pull_us));
             rows.extend(row(TOTAL_P50, measured(Phase::Total), modelled.total_us));
         } else if let Some(slots) = first_burst_slots(record, &variant.name) {
-            let modelled = simulate_slots(&image, &slots, params, &links);
+            let modelled = simulate_slots(&image, &slots, &on_host(record, params), &links);
             let pulls: Vec<u64> = modelled.pulls.iter().flatten().map(|p| p.pull_us).collect();
             let measured_full =
                 burst_stats(record, &variant.name).and_then(|s| s.full_ready_p50_us);
@@ -75,6 +75,17 @@ pub fn predict_run(record: &RunRecord, params: &ModelParams) -> Vec<FitRow> {
         }
     }
     rows
+}
+
+/// `params` for a measured burst: its nodes were emulated on the run's host and shared its
+/// cores (unless the parameters already say how many).
+pub fn on_host(record: &RunRecord, params: &ModelParams) -> ModelParams {
+    ModelParams {
+        shared_cores: params
+            .shared_cores
+            .or(Some(record.host.cores.max(1) as f64)),
+        ..*params
+    }
 }
 
 /// A row from µs figures.

@@ -71,12 +71,11 @@ pub fn simulate_pulls(
     params: &ModelParams,
     links: &Links,
 ) -> Vec<Option<NodePull>> {
-    let starts: Vec<Option<f64>> = starts
-        .iter()
-        .map(|s| s.map(|s| if s.is_finite() { s.max(0.0) } else { 0.0 }))
-        .collect();
-    let metadata = metadata_seconds(image, params, links);
-    let downloads = download_times(image, &starts, metadata, params, links);
+    let Downloads {
+        starts,
+        metadata,
+        done: downloads,
+    } = download_schedule(image, starts, params, links);
     let layers = image.layers.len();
     starts
         .iter()
@@ -89,6 +88,37 @@ pub fn simulate_pulls(
             Some(node_pull(image, start, start + metadata, done, params))
         })
         .collect()
+}
+
+/// Every node's downloads: when each node started, how long its metadata took, and when each
+/// layer finished downloading.
+pub(super) struct Downloads {
+    /// Each node's start (s), cleaned: finite and not negative; `None` when it does not pull.
+    pub starts: Vec<Option<f64>>,
+    /// Metadata round trips (s), the same for every node.
+    pub metadata: f64,
+    /// Download completion (s) of `node * layers + layer`.
+    pub done: Vec<f64>,
+}
+
+/// The downloads of every node's pull of `image`; `starts[node]` as in [`simulate_pulls`].
+pub(super) fn download_schedule(
+    image: &ImageModel,
+    starts: &[Option<f64>],
+    params: &ModelParams,
+    links: &Links,
+) -> Downloads {
+    let starts: Vec<Option<f64>> = starts
+        .iter()
+        .map(|s| s.map(|s| if s.is_finite() { s.max(0.0) } else { 0.0 }))
+        .collect();
+    let metadata = metadata_seconds(image, params, links);
+    let done = download_times(image, &starts, metadata, params, links);
+    Downloads {
+        starts,
+        metadata,
+        done,
+    }
 }
 
 /// Round trips × latency, plus the tiny metadata bytes at the node's standalone rate.
@@ -170,7 +200,7 @@ fn node_pull(
                 ExtractMode::Serial => downloaded.max(previous),
                 ExtractMode::Parallel => downloaded,
             };
-            let extracted = begin + params.extract_seconds(layer.uncompressed);
+            let extracted = begin + params.extract_seconds(layer.uncompressed, layer.files);
             previous = extracted;
             last = last.max(extracted);
             LayerDone {

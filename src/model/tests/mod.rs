@@ -16,7 +16,8 @@ fn image(layers: usize, compressed: u64, uncompressed: u64) -> ImageModel {
         layers: vec![
             LayerSize {
                 compressed,
-                uncompressed
+                uncompressed,
+                files: 1,
             };
             layers
         ],

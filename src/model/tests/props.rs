@@ -26,6 +26,7 @@ fn layers() -> impl Strategy<Value = Vec<LayerSize>> {
         (0..50_000_000u64, 0..100_000_000u64).prop_map(|(compressed, uncompressed)| LayerSize {
             compressed,
             uncompressed,
+            files: 1,
         }),
         0..8,
     )

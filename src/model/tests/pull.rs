@@ -130,6 +130,7 @@ fn defaults_land_near_the_measured_quickstart_pull() {
     img.layers.push(crate::model::LayerSize {
         compressed: 730_000,
         uncompressed: 1_500_000,
+        files: 1,
     });
     let l = crate::model::Links {
         latency_us: 2_000,
