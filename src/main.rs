@@ -13,6 +13,12 @@ async fn main() {
         .with_writer(std::io::stderr)
         .init();
     let cli = Cli::parse();
+    if !matches!(
+        cli.command,
+        Command::Run(_) | Command::Registry(_) | Command::Inspect(_)
+    ) {
+        die_quietly_on_closed_stdout();
+    }
     let code = match cli.command {
         Command::Run(args) => coldbench::commands::run(&args).await,
         Command::Report(args) => coldbench::commands::report(&args),
@@ -31,4 +37,16 @@ async fn main() {
     // the process until its timeout.
     let _ = std::io::Write::flush(&mut std::io::stdout());
     std::process::exit(i32::from(code));
+}
+
+/// Commands that only read files and print end quietly when stdout is closed early (`| head`),
+/// as Unix tools do, instead of panicking on the failed print. Not for `run`, `registry` and
+/// `inspect`:
+/// they write to engine sockets, where a closed peer must be an error, not a signal.
+fn die_quietly_on_closed_stdout() {
+    // SAFETY: called before any thread writes; restores the default action of one signal.
+    #[cfg(unix)]
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
 }

@@ -25,8 +25,6 @@ pub fn calibrate(args: &CalibrateArgs) -> u8 {
             return 2;
         }
     };
-    print!("{}", describe(&calibration));
-    print!("{}", render_table(&calibration.fit));
     if let Err(e) = write_atomically(&args.out, calibration.to_toml().as_bytes()) {
         eprintln!(
             "error: writing {}: {e}; check that its directory exists and is writable",
@@ -34,6 +32,8 @@ pub fn calibrate(args: &CalibrateArgs) -> u8 {
         );
         return 1;
     }
+    print!("{}", describe(&calibration));
+    print!("{}", render_table(&calibration.fit));
     eprintln!("calibration: {}", args.out.display());
     0
 }

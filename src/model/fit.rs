@@ -244,12 +244,11 @@ fn solve_subset(rows: &[([f64; 3], f64)], subset: [bool; 3]) -> Option<[f64; 3]>
         if diagonal.abs() < 1e-9 * rows.len() as f64 {
             return None;
         }
-        for row in 0..n {
-            if row != col {
-                let factor = a[row][col] / diagonal;
-                for k in col..=n {
-                    a[row][k] -= factor * a[col][k];
-                }
+        let pivot_row = a[col].clone();
+        for (_, row) in a.iter_mut().enumerate().filter(|(r, _)| *r != col) {
+            let factor = row[col] / diagonal;
+            for (x, p) in row.iter_mut().zip(&pivot_row).skip(col) {
+                *x -= factor * p;
             }
         }
     }
