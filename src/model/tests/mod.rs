@@ -1,6 +1,8 @@
 //! Model tests: flows checked by hand, the pull pipeline, bursts, properties.
 
 mod burst;
+mod cpu;
+mod fit;
 mod flow;
 mod props;
 mod pull;
