@@ -51,6 +51,13 @@ pub fn predict(args: &PredictArgs) -> u8 {
         Ok(r) => r,
         Err(code) => return code,
     };
+    if let Some(r) = records.iter().find(|r| r.engine.driver == "sim") {
+        eprintln!(
+            "error: {} is a simulated run: predict measured runs (a simulated one is the model itself)",
+            r.run_id
+        );
+        return 2;
+    }
     let rows: Vec<FitRow> = records
         .iter()
         .flat_map(|r| predict_run(r, &calibration.params))

@@ -23,13 +23,26 @@ fn rate() -> impl Strategy<Value = Option<f64>> {
 
 fn layers() -> impl Strategy<Value = Vec<LayerSize>> {
     prop::collection::vec(
-        (0..50_000_000u64, 0..100_000_000u64).prop_map(|(compressed, uncompressed)| LayerSize {
-            compressed,
-            uncompressed,
-            files: 1,
-        }),
+        (0..50_000_000u64, 0..100_000_000u64, 0..20_000u64).prop_map(
+            |(compressed, uncompressed, files)| LayerSize {
+                compressed,
+                uncompressed,
+                files,
+            },
+        ),
         0..8,
     )
+}
+
+/// A per-unit cost or a core count: odd values included.
+fn odd_or(range: std::ops::Range<f64>) -> impl Strategy<Value = f64> {
+    prop_oneof![
+        Just(0.0),
+        Just(f64::NAN),
+        Just(-1.0),
+        Just(f64::INFINITY),
+        range
+    ]
 }
 
 fn params() -> impl Strategy<Value = ModelParams> {
@@ -38,18 +51,28 @@ fn params() -> impl Strategy<Value = ModelParams> {
         prop_oneof![Just(0.0), Just(f64::NAN), 1e6..1e9f64],
         any::<bool>(),
         prop::option::of(0..4u32),
+        (
+            prop::option::of(odd_or(0.25..8.0)),
+            odd_or(0.0..1000.0),
+            odd_or(0.0..2000.0),
+        ),
     )
-        .prop_map(|(downloads, extract, serial, starts)| ModelParams {
-            download_concurrency: downloads,
-            extract_bytes_per_sec: extract,
-            extract_mode: if serial {
-                ExtractMode::Serial
-            } else {
-                ExtractMode::Parallel
+        .prop_map(
+            |(downloads, extract, serial, starts, (cores, per_file, per_mb))| ModelParams {
+                download_concurrency: downloads,
+                extract_bytes_per_sec: extract,
+                extract_mode: if serial {
+                    ExtractMode::Serial
+                } else {
+                    ExtractMode::Parallel
+                },
+                start_concurrency: starts,
+                shared_cores: cores,
+                extract_file_us: per_file,
+                create_us_per_mb: per_mb,
+                ..ModelParams::default()
             },
-            start_concurrency: starts,
-            ..ModelParams::default()
-        })
+        )
 }
 
 /// compressed bytes / min(egress, downlink) in µs, 0 when unlimited.
