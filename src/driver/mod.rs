@@ -7,6 +7,7 @@
 //! (per-layer progress). Docker is implemented; containerd, kube and sim plug in here.
 
 pub mod docker;
+pub mod sim;
 
 use std::collections::BTreeMap;
 
