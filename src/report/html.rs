@@ -431,11 +431,21 @@ fn samples(out: &mut String, r: &RunRecord) {
          <th class=\"num\">First request</th><th class=\"num\">Total</th><th class=\"num\">Bytes</th>\
          <th>Cold</th><th>Outcome</th></tr></thead>\n<tbody>\n",
     );
-    for s in &r.samples {
+    for s in r.samples.iter().take(MAX_SAMPLE_ROWS) {
         sample_row(out, s, bursts);
     }
     out.push_str("</tbody>\n</table>\n");
+    if r.samples.len() > MAX_SAMPLE_ROWS {
+        let _ = writeln!(
+            out,
+            "<p class=\"note\">The first {MAX_SAMPLE_ROWS} samples are shown; every one of the {} is in samples.csv and run.json.</p>",
+            r.samples.len()
+        );
+    }
 }
+
+/// Most rows of the samples table: a page stays readable (a simulated burst has thousands).
+const MAX_SAMPLE_ROWS: usize = 1000;
 
 fn sample_row(out: &mut String, s: &Sample, bursts: bool) {
     let num = |v: String| format!("<td class=\"num\">{v}</td>");

@@ -66,12 +66,10 @@ pub fn run(
     let model = params::load(scenario, overrides.calibration.as_deref())?;
     let images = images::resolve(scenario, overrides.images.as_deref(), model.images())?;
     let started_at = now_utc();
-    let run_id = format!("{}-{}", scenario.name, timestamp::compact(&started_at));
-    let dir = results_dir.join(&run_id);
-    std::fs::create_dir_all(&dir).map_err(|source| SimError::Dir {
-        dir: dir.clone(),
-        source,
-    })?;
+    let (run_id, dir) = new_run_dir(
+        results_dir,
+        &format!("{}-{}", scenario.name, timestamp::compact(&started_at)),
+    )?;
     let seed = scenario.file.seed.unwrap_or_else(rand::random);
     let nodes = scenario
         .file
@@ -106,6 +104,28 @@ pub fn run(
     };
     steps.execute(&mut record)?;
     Ok(record.finish(false)?)
+}
+
+/// A run directory of its own: `run_id`, or `run_id-2`, `-3`… when a simulation of the same
+/// second already has it (a simulated run takes well under a second).
+fn new_run_dir(results_dir: &Path, run_id: &str) -> Result<(String, PathBuf), SimError> {
+    std::fs::create_dir_all(results_dir).map_err(|source| SimError::Dir {
+        dir: results_dir.to_path_buf(),
+        source,
+    })?;
+    let mut n = 1u32;
+    loop {
+        let id = match n {
+            1 => run_id.to_string(),
+            n => format!("{run_id}-{n}"),
+        };
+        let dir = results_dir.join(&id);
+        match std::fs::create_dir(&dir) {
+            Ok(()) => return Ok((id, dir)),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists && n < 1000 => n += 1,
+            Err(source) => return Err(SimError::Dir { dir, source }),
+        }
+    }
 }
 
 /// The engine as a simulated run records it.
