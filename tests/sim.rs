@@ -334,6 +334,42 @@ fn bad_simulation_input_exits_2_with_a_location() {
     assert_eq!(made, 0, "no run directory was made");
 }
 
+/// `--calibration` or `--images` without a simulated driver is refused, not ignored.
+#[test]
+fn sim_flags_without_the_sim_driver_exit_2() {
+    let dir = tempfile::tempdir().unwrap();
+    coldbench()
+        .args(["run", "--no-progress", "--calibration", "c.toml"])
+        .arg(repo("scenarios/quickstart.toml"))
+        .arg("--results-dir")
+        .arg(dir.path())
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("add --driver sim"));
+}
+
+/// `coldbench history` marks a simulated run's rows.
+#[test]
+fn history_marks_simulated_runs() {
+    let dir = tempfile::tempdir().unwrap();
+    let results = dir.path().join("results");
+    coldbench()
+        .args(["run", "--no-progress", "--no-report", "--driver", "sim"])
+        .arg("--results-dir")
+        .arg(&results)
+        .arg(repo("scenarios/quickstart.toml"))
+        .assert()
+        .success();
+    coldbench()
+        .arg("history")
+        .arg(run_dir(&results))
+        .arg("--out")
+        .arg(dir.path().join("history"))
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("(simulated)"));
+}
+
 /// A malformed calibration keeps its own location.
 #[test]
 fn a_malformed_calibration_is_located_in_its_file() {
