@@ -176,6 +176,22 @@ async fn a_simulated_burst_records_what_the_model_computes() {
     );
 }
 
+/// The same scenario and seed give the same samples.
+#[tokio::test]
+async fn simulated_samples_are_deterministic() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = std::fs::read_to_string(repo("scenarios/burst.toml")).unwrap();
+    let path = write(dir.path(), "burst.toml", &format!("seed = 7\n{text}"));
+    let strip = |r: RunRecord| {
+        let mut samples = r.samples;
+        samples.iter_mut().for_each(|s| s.started_at.clear());
+        (samples, r.bursts)
+    };
+    let (_, a) = simulate(&path, &dir.path().join("a"), SimOverrides::default()).await;
+    let (_, b) = simulate(&path, &dir.path().join("b"), SimOverrides::default()).await;
+    assert_eq!(strip(a), strip(b));
+}
+
 /// `[sim] images` takes the variants' stored images from a real run, and a calibration's
 /// parameters replace the defaults and name the runs they came from.
 #[tokio::test]
