@@ -5,8 +5,9 @@
 
 use super::images::SimImage;
 use crate::execute::RecordBuilder;
-use crate::model::{simulate_single, simulate_slots, BurstOutcome, Links, ModelParams};
-use crate::model::{LayerDone, SingleOutcome};
+use crate::model::{
+    simulate_single, simulate_slots, BurstOutcome, LayerDone, Links, ModelParams, SingleOutcome,
+};
 use crate::plan::{Plan, Step};
 use crate::results::writers::WriteError;
 use crate::results::{BurstRecord, LayerTiming, Outcome, PhaseTimes, Sample};
@@ -33,37 +34,48 @@ impl Steps<'_> {
     /// Takes every step of the plan into `record`, in plan order.
     pub fn execute(&self, record: &mut RecordBuilder) -> Result<(), WriteError> {
         if self.bursts {
-            let outcomes: Vec<BurstOutcome> = self
-                .images
-                .iter()
-                .map(|i| simulate_slots(&i.model, &self.plan.slots, self.params, &self.links))
-                .collect();
-            for (index, step) in self.plan.steps.iter().enumerate() {
-                let Some(outcome) = outcomes.get(step.variant) else {
-                    continue;
-                };
-                let first = record.samples_taken();
-                let samples = self.burst_samples(step, index, first, outcome);
-                record.add_burst(self.burst_record(step, index, outcome));
-                record.add_samples(samples)?;
-            }
+            self.execute_bursts(record)
         } else {
-            let outcomes: Vec<SingleOutcome> = self
-                .images
-                .iter()
-                .map(|i| simulate_single(&i.model, self.params, &self.links))
-                .collect();
-            let samples = self
-                .plan
-                .steps
-                .iter()
-                .enumerate()
-                .filter_map(|(index, step)| {
-                    Some(self.single_sample(step, index, outcomes.get(step.variant)?))
-                });
-            record.add_samples(samples.collect())?;
+            self.execute_singles(record)
+        }
+    }
+
+    /// One burst per step: its record, then its replicas' samples.
+    fn execute_bursts(&self, record: &mut RecordBuilder) -> Result<(), WriteError> {
+        let outcomes: Vec<BurstOutcome> = self
+            .images
+            .iter()
+            .map(|i| simulate_slots(&i.model, &self.plan.slots, self.params, &self.links))
+            .collect();
+        for (index, step) in self.plan.steps.iter().enumerate() {
+            let Some(outcome) = outcomes.get(step.variant) else {
+                continue;
+            };
+            let first = record.samples_taken();
+            let samples = self.burst_samples(step, index, first, outcome);
+            record.add_burst(self.burst_record(step, index, outcome));
+            record.add_samples(samples)?;
         }
         Ok(())
+    }
+
+    /// One cold start per step, all recorded at once.
+    fn execute_singles(&self, record: &mut RecordBuilder) -> Result<(), WriteError> {
+        let outcomes: Vec<SingleOutcome> = self
+            .images
+            .iter()
+            .map(|i| simulate_single(&i.model, self.params, &self.links))
+            .collect();
+        let samples = self
+            .plan
+            .steps
+            .iter()
+            .enumerate()
+            .filter_map(|(index, step)| {
+                Some(self.single_sample(step, index, outcomes.get(step.variant)?))
+            })
+            .collect();
+        record.add_samples(samples)
     }
 
     /// A sample with the step's identity and a cold pull of the variant's whole image.
