@@ -236,6 +236,30 @@ async fn images_from_a_run_and_parameters_from_a_calibration() {
     );
 }
 
+/// `--images RUN` gives a Dockerfile scenario its layer sizes from a measured run.
+#[test]
+fn images_flag_simulates_dockerfile_variants() {
+    let dir = tempfile::tempdir().unwrap();
+    coldbench()
+        .args([
+            "run",
+            "--no-progress",
+            "--no-report",
+            "--driver",
+            "sim",
+            "--images",
+        ])
+        .arg(repo("tests/fixtures/run-node-bases.json"))
+        .arg("--results-dir")
+        .arg(dir.path())
+        .arg(repo("scenarios/node-bases.toml"))
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(
+            "layer sizes of run node-bases-20261127T001814Z",
+        ));
+}
+
 /// A simulated run compared with itself: same figures, no context warning; against a measured
 /// run, a warning says one side is the model.
 #[test]
