@@ -6,10 +6,12 @@ use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
 
+use crate::driver::sim::SimOverrides;
 use crate::inspect::InspectOptions;
 use crate::registry::RegistryConfig;
 use crate::report::ExportTargets;
 use crate::run::RunOptions;
+use crate::scenario::DriverKind;
 use crate::units::{HumanDuration, Rate};
 
 /// Measure what a container image costs at cold start: pull, start and first request,
@@ -63,6 +65,17 @@ pub struct RunArgs {
     /// Hide the progress bar.
     #[arg(long)]
     pub no_progress: bool,
+    /// Use this driver instead of the scenario's: `sim` runs the scenario through the
+    /// cold-start model (no registry, no engine, no image bytes).
+    #[arg(long, value_name = "DRIVER", value_parser = parse_driver)]
+    pub driver: Option<DriverKind>,
+    /// Simulated runs: the calibration.toml to model with, instead of `[sim] calibration`.
+    #[arg(long, value_name = "FILE")]
+    pub calibration: Option<PathBuf>,
+    /// Simulated runs: a run (directory or run.json) whose variants give the layer sizes,
+    /// instead of `[sim] images`.
+    #[arg(long, value_name = "RUN")]
+    pub images: Option<PathBuf>,
     /// Do not write summary.md, charts and report.html at the end.
     #[arg(long)]
     pub no_report: bool,
@@ -165,6 +178,15 @@ pub struct PredictArgs {
     pub export_markdown: Option<String>,
 }
 
+/// `docker` or `sim`.
+fn parse_driver(text: &str) -> Result<DriverKind, String> {
+    match text {
+        "docker" => Ok(DriverKind::Docker),
+        "sim" => Ok(DriverKind::Sim),
+        _ => Err(format!("{text:?}: expected docker or sim")),
+    }
+}
+
 /// `5%`, `5` (percent) or `0.5%` as a fraction (0.05); 0 to 100 %.
 fn parse_percent(text: &str) -> Result<f64, String> {
     let number = text.trim().trim_end_matches('%').trim();
@@ -247,6 +269,11 @@ impl RunArgs {
             scenario: self.scenario.clone(),
             results_dir: self.results_dir.clone(),
             progress: !self.no_progress,
+            driver: self.driver,
+            sim: SimOverrides {
+                calibration: self.calibration.clone(),
+                images: self.images.clone(),
+            },
         }
     }
 }

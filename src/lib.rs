@@ -24,8 +24,9 @@
 //! - [`inspect::inspect`] with [`inspect::InspectOptions`]: one image's anatomy.
 //! - [`registry::Registry`]: the embedded, throttled OCI registry on its own.
 //!
-//! Lower down: [`driver::Driver`] is the seam a node driver implements (Docker now; containerd,
-//! kube and a simulator next), [`plan::Plan`] the shuffled steps and replica slots,
+//! Lower down: [`driver::Driver`] is the seam a node driver implements (Docker now; containerd
+//! and kube next; simulated runs, [`driver::sim`], bypass it: the model computes whole steps),
+//! [`plan::Plan`] the shuffled steps and replica slots,
 //! [`execute::Execution`] the single and burst strategies over a driver, and
 //! [`execute::RecordBuilder`] the record as samples arrive.
 //!
@@ -36,7 +37,8 @@
 //! run                      registry → prepare → driver::setup → execute → results → clean-up
 //! prepare, inspect, image  every variant's image into the store (ImageEngine builds), anatomy
 //! plan, execute            steps × replica slots; single | burst over dyn Driver → RecordBuilder
-//! driver                   Driver trait; docker/ (bollard: engines, fresh dockerd daemons)
+//! driver                   Driver trait; docker/ (bollard: engines, fresh dockerd daemons);
+//!                          sim/ (simulated runs through the model, no Driver)
 //! registry, throttle       embedded OCI registry; token-bucket links
 //! measure                  first-request probe, µs helper
 //! analysis                 statistics of a RunRecord (one percentile definition)

@@ -7,6 +7,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use crate::compare::threshold::Threshold;
+use crate::driver::sim::{self, SimError, SimOverrides};
 use crate::driver::{self, Driver, DriverError, NodeRequest};
 use crate::execute::record::Header;
 use crate::execute::{
@@ -22,7 +23,7 @@ use crate::results::writers::WriteError;
 use crate::results::{
     now_utc, timestamp, NetworkContext, RunRecord, ScenarioRecord, VariantRecord,
 };
-use crate::scenario::{Scenario, ScenarioError};
+use crate::scenario::{DriverKind, Scenario, ScenarioError};
 
 /// What `coldbench run` needs to know.
 #[derive(Debug, Clone)]
@@ -33,6 +34,10 @@ pub struct RunOptions {
     pub results_dir: PathBuf,
     /// Show a progress bar (still hidden when stderr is not a terminal).
     pub progress: bool,
+    /// Replaces the scenario's `driver` (`run --driver`).
+    pub driver: Option<DriverKind>,
+    /// Replace the scenario's `[sim]` paths (`run --calibration`, `--images`).
+    pub sim: SimOverrides,
 }
 
 /// How a run ended without completing.
@@ -109,7 +114,16 @@ pub enum Nodes {
 
 /// Runs a scenario file end to end, stopping cleanly on Ctrl-C or SIGTERM.
 pub async fn run(opts: &RunOptions) -> Result<RunOutcome, RunError> {
-    let scenario = Scenario::load(&opts.scenario)?;
+    let scenario = Scenario::load_as(&opts.scenario, opts.driver)?;
+    let sim_flags = opts.sim.calibration.is_some() || opts.sim.images.is_some();
+    if sim_flags && !scenario.is_simulated() {
+        return Err(RunError::Scenario(ScenarioError {
+            file: scenario.path.clone(),
+            position: None,
+            field: Some("driver".into()),
+            message: "--calibration and --images apply to simulated runs only: add --driver sim, or driver = \"sim\" to the scenario".into(),
+        }));
+    }
     let interrupt = Interrupt::signals().map_err(|source| RunError::Io {
         what: "installing the Ctrl-C handler".into(),
         source,
@@ -117,13 +131,17 @@ pub async fn run(opts: &RunOptions) -> Result<RunOutcome, RunError> {
     run_scenario(&scenario, opts, Nodes::FromScenario, interrupt).await
 }
 
-/// Runs a loaded scenario on `nodes`; `interrupt` stops it, keeping the samples taken.
+/// Runs a loaded scenario on `nodes`; `interrupt` stops it, keeping the samples taken. A
+/// simulated scenario (`driver = "sim"`) goes to [`sim::run`] instead: no registry, no nodes.
 pub async fn run_scenario(
     scenario: &Scenario,
     opts: &RunOptions,
     nodes: Nodes,
     mut interrupt: Interrupt,
 ) -> Result<RunOutcome, RunError> {
+    if scenario.is_simulated() {
+        return simulate(scenario, opts);
+    }
     let interrupted = || RunError::Interrupted {
         dir: opts.results_dir.clone(),
         samples: 0,
@@ -190,6 +208,23 @@ pub async fn run_scenario(
     .await;
     driver.teardown().await;
     shut(registry, finish(result, &scenario.thresholds)).await
+}
+
+/// A simulated run: the model computes every step; the record is written like a measured one.
+fn simulate(scenario: &Scenario, opts: &RunOptions) -> Result<RunOutcome, RunError> {
+    let (dir, record) = sim::run(scenario, &opts.results_dir, &opts.sim).map_err(|e| match e {
+        SimError::Input(e) => RunError::Scenario(e),
+        SimError::Write(e) => RunError::Write(e),
+        SimError::Dir { dir, source } => RunError::Io {
+            what: format!("creating {}", dir.display()),
+            source,
+        },
+    })?;
+    Ok(RunOutcome {
+        dir,
+        record,
+        thresholds: scenario.thresholds.clone(),
+    })
 }
 
 /// The registry's result, once it is shut down.
@@ -304,6 +339,7 @@ impl Session<'_> {
             },
             seed,
             variants: self.variant_records(),
+            simulation: None,
         };
         let mut record = RecordBuilder::new(&dir, header)?;
         self.warn_stale().await;

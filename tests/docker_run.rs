@@ -55,6 +55,8 @@ async fn synthetic_variants_cold_start_through_docker() {
         scenario,
         results_dir: dir.path().join("results"),
         progress: false,
+        driver: None,
+        sim: Default::default(),
     })
     .await
     .unwrap_or_else(|e| panic!("run failed: {e}"));

@@ -48,6 +48,8 @@ async fn run(text: &str, nodes: usize, script: Script, interrupt_at: Option<usiz
         scenario: scenario.path.clone(),
         results_dir: results_dir.path().join("results"),
         progress: false,
+        driver: None,
+        sim: Default::default(),
     };
     let nodes = Nodes::Given {
         driver: Box::new(driver),

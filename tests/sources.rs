@@ -39,6 +39,8 @@ async fn run_in(dir: &Path, scenario: std::path::PathBuf) -> coldbench::run::Run
         scenario,
         results_dir: dir.join("results"),
         progress: false,
+        driver: None,
+        sim: Default::default(),
     })
     .await
     .unwrap_or_else(|e| panic!("run failed: {e}"))

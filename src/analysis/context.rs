@@ -16,6 +16,8 @@ pub struct Context {
     pub engine: String,
     /// Fewest and most summarized samples of total over the variants that have any.
     pub samples_per_variant: Option<(u64, u64)>,
+    /// `simulated (uncalibrated defaults)` for a simulated run ([`RunRecord::simulated_mark`]).
+    pub simulated: Option<String>,
 }
 
 impl Context {
@@ -29,6 +31,7 @@ impl Context {
             link: link_line(record),
             engine: engine_line(record),
             samples_per_variant,
+            simulated: record.simulated_mark(),
         }
     }
 }

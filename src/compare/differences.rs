@@ -4,8 +4,28 @@
 use crate::results::RunRecord;
 use crate::units::format_duration;
 
-/// One sentence per context fact that differs between `base` and `new`.
+/// One sentence per context fact that differs between `base` and `new`; first, when one run
+/// was simulated and the other measured, a sentence saying so.
 pub fn differences(base: &RunRecord, new: &RunRecord) -> Vec<String> {
+    let mut out: Vec<String> = simulated_or_measured(base, new).into_iter().collect();
+    out.extend(facts(base, new));
+    out
+}
+
+/// A simulated run against a measured one compares the model with reality, not two runs.
+fn simulated_or_measured(base: &RunRecord, new: &RunRecord) -> Option<String> {
+    let kind = |r: &RunRecord| r.simulated_mark().unwrap_or_else(|| "measured".to_string());
+    (base.simulation.is_some() != new.simulation.is_some()).then(|| {
+        format!(
+            "baseline {}, this run {}: the comparison is of the model against a measurement",
+            kind(base),
+            kind(new)
+        )
+    })
+}
+
+/// The facts of both runs that differ.
+fn facts(base: &RunRecord, new: &RunRecord) -> Vec<String> {
     let facts: [(&str, Option<String>, Option<String>); 9] = [
         (
             "CPU model",

@@ -4,9 +4,12 @@
 //! engine) from [`setup`] to [`Driver::teardown`]. The executors (`crate::execute`) call it in
 //! the kubelet's order — evict, pull, create, start, wait until ready, remove — and time every
 //! call themselves on tokio's clock; a driver only reports what the engine alone can tell
-//! (per-layer progress). Docker is implemented; containerd, kube and sim plug in here.
+//! (per-layer progress). Docker is implemented; containerd and kube plug in here. [`sim`] is not a
+//! `Driver`: it bypasses the trait, because the model computes whole steps (a burst's nodes
+//! share the egress), and [`crate::run::run_scenario`] dispatches a simulated scenario to it.
 
 pub mod docker;
+pub mod sim;
 
 use std::collections::BTreeMap;
 

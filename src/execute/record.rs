@@ -8,7 +8,7 @@ use crate::analysis::Recorder;
 use crate::results::writers::{write_csv, write_json, SamplesLog, WriteError};
 use crate::results::{
     now_utc, BurstRecord, EngineContext, HostContext, NetworkContext, RunRecord, Sample,
-    ScenarioRecord, ToolInfo, VariantRecord, SCHEMA_VERSION,
+    ScenarioRecord, Simulation, ToolInfo, VariantRecord, SCHEMA_VERSION,
 };
 
 /// What a run record says before its first sample.
@@ -28,6 +28,8 @@ pub struct Header {
     pub seed: u64,
     /// Each variant's image.
     pub variants: Vec<VariantRecord>,
+    /// How a simulated run was modelled (`None` when measured).
+    pub simulation: Option<Simulation>,
 }
 
 /// Builds a run's record and its files in the run directory.
@@ -59,6 +61,7 @@ impl RecordBuilder {
             bursts: Vec::new(),
             summaries: BTreeMap::new(),
             histograms: BTreeMap::new(),
+            simulation: header.simulation,
         };
         Ok(RecordBuilder {
             dir: dir.to_path_buf(),
@@ -78,6 +81,16 @@ impl RecordBuilder {
         self.log.append(&sample)?;
         self.recorder.record(&sample);
         self.record.samples.push(sample);
+        Ok(())
+    }
+
+    /// Records a batch of samples (samples.jsonl first, flushed once): a simulated step.
+    pub fn add_samples(&mut self, samples: Vec<Sample>) -> Result<(), WriteError> {
+        self.log.append_all(&samples)?;
+        for sample in &samples {
+            self.recorder.record(sample);
+        }
+        self.record.samples.extend(samples);
         Ok(())
     }
 

@@ -46,6 +46,8 @@ pub struct RunPoint {
     pub git_commit: Option<String>,
     /// Run id of the baseline its compare.json compared it with, when it has one.
     pub baseline: Option<String>,
+    /// The run was simulated (`driver = "sim"`), not measured.
+    pub simulated: bool,
     /// Variant × metric with at least one value: variants in the run's order, metrics in
     /// [`Metric::ALL`] order.
     pub cells: Vec<MetricPoint>,

@@ -51,6 +51,7 @@ pub(super) fn point_of(
         started_at: record.started_at.clone(),
         git_commit: short_commit(record.coldbench.git_commit.as_deref()),
         baseline: compare.map(|c| c.base.run_id.clone()),
+        simulated: record.simulation.is_some(),
         cells,
     }
 }

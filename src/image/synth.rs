@@ -129,17 +129,84 @@ struct Filler {
     index: u64,
 }
 
-impl Filler {
-    fn new(target: u64, compressibility: f64, seed: u64, index: u64) -> Self {
+/// How filler of a given compressibility is made: random bytes at the head of each block, and
+/// the compressed bytes one block costs.
+#[derive(Debug, Clone, Copy)]
+struct Shape {
+    random_per_block: usize,
+    per_block: f64,
+}
+
+impl Shape {
+    fn of(compressibility: f64) -> Shape {
         // Zeros cost a little too: solve r + z·(B − r) = (1 − c)·B for the random head r.
         let keep = (1.0 - compressibility).clamp(0.05, 1.0);
         let z = compressed_block_size(0) / BLOCK as f64;
         let r = (BLOCK as f64 * (keep - z) / (1.0 - z)).clamp(0.0, BLOCK as f64);
         let random_per_block = r.round() as usize;
-        let per_block = compressed_block_size(random_per_block);
+        Shape {
+            random_per_block,
+            per_block: compressed_block_size(random_per_block),
+        }
+    }
+
+    /// Uncompressed filler bytes that gzip to about `target`.
+    fn uncompressed(&self, target: u64) -> u64 {
+        (target as f64 * BLOCK as f64 / self.per_block).round() as u64
+    }
+}
+
+/// Compressed and uncompressed bytes of the entrypoint layer alone (the `coldbench-hello`
+/// binary and the variant marker), as real runs stored it (`tests/fixtures/run-quickstart.json`).
+pub const ENTRYPOINT_LAYER: (u64, u64) = (733_529, 1_396_224);
+
+/// Config bytes of a synthetic image: a fixed part and one history and diff-id entry per layer
+/// (1,165 bytes for 6 layers, 368 for 1 in real runs).
+fn config_bytes(layers: u64) -> u64 {
+    200 + 161 * layers
+}
+
+/// What [`build`] would make for `spec`, without making it: each layer's (compressed,
+/// uncompressed) bytes, base first, and the config bytes. The entrypoint layer's size is
+/// [`ENTRYPOINT_LAYER`]; filler follows the same compressibility rule as the real bytes.
+pub fn estimate(spec: &SynthSpec) -> (Vec<(u64, u64)>, u64) {
+    let layer_count = u64::from((*spec.layers.get_ref()).max(1));
+    let shape = Shape::of(*spec.compressibility.get_ref());
+    let (entry_compressed, entry_uncompressed) = ENTRYPOINT_LAYER;
+    let budget = spec.size.0.saturating_sub(entry_compressed);
+    // Tar: a header per directory and per file of at most MAX_FILE, data padded to 512 bytes,
+    // two zero blocks at the end.
+    let filler_tar = |bytes: u64| {
+        let files = bytes.div_ceil(MAX_FILE);
+        (2 + files) * 512 + bytes.div_ceil(512) * 512 + 1024
+    };
+    let layers = if layer_count == 1 {
+        let filler = shape.uncompressed(budget);
+        vec![(
+            entry_compressed + budget,
+            entry_uncompressed + filler_tar(filler) - 1024,
+        )]
+    } else {
+        let n = layer_count - 1;
+        let mut layers: Vec<(u64, u64)> = (0..n)
+            .map(|i| {
+                let share = budget / n + u64::from(i < budget % n);
+                (share, filler_tar(shape.uncompressed(share)))
+            })
+            .collect();
+        layers.push(ENTRYPOINT_LAYER);
+        layers
+    };
+    (layers, config_bytes(layer_count))
+}
+
+impl Filler {
+    fn new(target: u64, compressibility: f64, seed: u64, index: u64) -> Self {
+        let shape = Shape::of(compressibility);
+        let random_per_block = shape.random_per_block;
         Filler {
             target,
-            uncompressed: (target as f64 * BLOCK as f64 / per_block).round() as u64,
+            uncompressed: shape.uncompressed(target),
             random_per_block,
             rng: ChaCha8Rng::seed_from_u64(seed ^ index.wrapping_mul(0x9e37_79b9_7f4a_7c15)),
             index,
@@ -340,6 +407,31 @@ mod tests {
                 assert_eq!(store.blob_size(&l.digest), Some(l.size));
             }
             assert_eq!(img.repository, "coldbench/v");
+        }
+    }
+
+    #[test]
+    fn estimates_match_what_build_makes() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        for (size, layers, c) in [(6_000_000u64, 4u32, 0.3), (3_000_000, 1, 0.0)] {
+            let s = spec(size, layers, c, None);
+            let img = build(&store, "v", &s).unwrap();
+            let (estimated, config) = estimate(&s);
+            assert_eq!(estimated.len(), img.layers.len());
+            let close = |a: u64, b: u64, tolerance: f64| {
+                (a as f64 - b as f64).abs() <= tolerance * b as f64
+            };
+            for (e, l) in estimated.iter().zip(&img.layers) {
+                assert!(close(e.0, l.size, 0.05), "compressed {e:?} vs {l:?}");
+                assert!(
+                    close(e.1, l.uncompressed_size, 0.05),
+                    "uncompressed {e:?} vs {l:?}"
+                );
+            }
+            let layer_bytes: u64 = img.layers.iter().map(|l| l.size).sum();
+            let real_config = img.compressed_size - layer_bytes;
+            assert!(close(config, real_config, 0.3), "{config} vs {real_config}");
         }
     }
 

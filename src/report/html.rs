@@ -98,6 +98,13 @@ pub fn report_html_analyzed(
     );
     let _ = writeln!(out, "<h1>{}</h1>", escape(&summary.title));
     let _ = writeln!(out, "<p class=\"lead\">{}</p>", escape(&summary.context));
+    if let Some(mark) = record.simulated_mark() {
+        let _ = writeln!(
+            out,
+            "<ul class=\"warnings\"><li>⚠ {}: every figure on this page comes from the cold-start model, not a measurement.</li></ul>",
+            escape(&mark)
+        );
+    }
     if !summary.warnings.is_empty() {
         out.push_str("<ul class=\"warnings\">\n");
         for w in &summary.warnings {
@@ -182,7 +189,7 @@ fn context(out: &mut String, r: &RunRecord) {
         (Some(b), _) => b.clone(),
         (None, _) => "unlimited".to_string(),
     };
-    let facts: Vec<(&str, String)> = vec![
+    let mut facts: Vec<(&str, String)> = vec![
         ("Scenario", r.scenario.name.clone()),
         ("Run", r.run_id.clone()),
         ("Started", r.started_at.clone()),
@@ -217,6 +224,16 @@ fn context(out: &mut String, r: &RunRecord) {
             },
         ),
     ];
+    if let Some(s) = &r.simulation {
+        let calibration = s.calibration.as_deref().unwrap_or("none");
+        facts.insert(
+            0,
+            (
+                "Simulated",
+                format!("{} · calibration {calibration}", s.model),
+            ),
+        );
+    }
     out.push_str("<h2 id=\"context\">Context</h2>\n<dl class=\"context\">\n");
     for (k, v) in facts {
         let _ = writeln!(out, "<dt>{k}</dt><dd>{}</dd>", escape(&v));
@@ -414,11 +431,21 @@ fn samples(out: &mut String, r: &RunRecord) {
          <th class=\"num\">First request</th><th class=\"num\">Total</th><th class=\"num\">Bytes</th>\
          <th>Cold</th><th>Outcome</th></tr></thead>\n<tbody>\n",
     );
-    for s in &r.samples {
+    for s in r.samples.iter().take(MAX_SAMPLE_ROWS) {
         sample_row(out, s, bursts);
     }
     out.push_str("</tbody>\n</table>\n");
+    if r.samples.len() > MAX_SAMPLE_ROWS {
+        let _ = writeln!(
+            out,
+            "<p class=\"note\">The first {MAX_SAMPLE_ROWS} samples are shown; every one of the {} is in samples.csv and run.json.</p>",
+            r.samples.len()
+        );
+    }
 }
+
+/// Most rows of the samples table: a page stays readable (a simulated burst has thousands).
+const MAX_SAMPLE_ROWS: usize = 1000;
 
 fn sample_row(out: &mut String, s: &Sample, bursts: bool) {
     let num = |v: String| format!("<td class=\"num\">{v}</td>");

@@ -42,6 +42,13 @@ pub fn render(record: &RunRecord) -> String {
 /// Renders the summary table of `record` from its analysis.
 pub fn render_analyzed(record: &RunRecord, analysis: &Analysis) -> String {
     let mut out = String::new();
+    if let Some(mark) = &analysis.context.simulated {
+        let _ = writeln!(
+            out,
+            "{}: every figure below comes from the cold-start model, not a measurement\n",
+            mark.to_uppercase()
+        );
+    }
     for (v, a) in record.variants.iter().zip(&analysis.variants) {
         heading(&mut out, record, v, a);
         if a.phases.is_empty() {

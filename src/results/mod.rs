@@ -65,6 +65,33 @@ pub struct RunRecord {
     pub summaries: BTreeMap<String, BTreeMap<String, Summary>>,
     /// `variant → phase → base64 HdrHistogram V2` of the same samples.
     pub histograms: BTreeMap<String, BTreeMap<String, String>>,
+    /// Set when the run was simulated (`driver = "sim"`): its samples come from the cold-start
+    /// model, not from a measurement. Absent in measured runs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub simulation: Option<Simulation>,
+}
+
+impl RunRecord {
+    /// `simulated (calibrated on …)` for a simulated run, `None` for a measured one: the mark
+    /// every view of a run shows.
+    pub fn simulated_mark(&self) -> Option<String> {
+        self.simulation
+            .as_ref()
+            .map(|s| format!("simulated ({})", s.model))
+    }
+}
+
+/// How a simulated run was modelled.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Simulation {
+    /// Where the parameters come from: `calibrated on <runs> (<engine>)` or
+    /// `uncalibrated defaults`.
+    pub model: String,
+    /// The calibration file, as given, when there is one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub calibration: Option<String>,
+    /// The parameters the model ran with.
+    pub params: crate::model::ModelParams,
 }
 
 /// Which coldbench measured.

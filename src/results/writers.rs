@@ -55,6 +55,20 @@ impl SamplesLog {
         self.file.write_all(&line).map_err(at(&self.path))?;
         self.file.sync_data().map_err(at(&self.path))
     }
+
+    /// Appends `samples` in one write and flushes once.
+    pub fn append_all(&mut self, samples: &[Sample]) -> Result<(), WriteError> {
+        let mut lines = Vec::new();
+        for sample in samples {
+            serde_json::to_writer(&mut lines, sample).map_err(|e| WriteError {
+                path: self.path.clone(),
+                source: e.into(),
+            })?;
+            lines.push(b'\n');
+        }
+        self.file.write_all(&lines).map_err(at(&self.path))?;
+        self.file.sync_data().map_err(at(&self.path))
+    }
 }
 
 /// Writes `value` as pretty JSON to `path` atomically (temp file, then rename).

@@ -31,6 +31,11 @@ pub const MAX_SYNTH_LAYERS: u32 = 127;
 pub const MAX_BURST_NODES: u32 = 16;
 /// Most burst replicas (also the most a step may add).
 pub const MAX_BURST_REPLICAS: u32 = 500;
+/// Most burst nodes of a simulated run (`driver = "sim"`): no engine runs, the model scales.
+pub const MAX_SIM_BURST_NODES: u32 = 10_000;
+/// Most burst replicas of a simulated run (also the most a step may add); [`MAX_SAMPLES`]
+/// still bounds the run.
+pub const MAX_SIM_BURST_REPLICAS: u32 = 100_000;
 /// Most `[[variant]]` tables.
 pub const MAX_VARIANTS: usize = 100;
 /// Most samples in one run: variants × (repetitions + warm-up) × burst replicas.

@@ -16,7 +16,7 @@ use limits::*;
 
 pub use schema::{
     BurstSpec, DockerSettings, DockerfileSpec, DriverKind, NodeChoice, Placement, ReadySpec,
-    RegistrySettings, ScenarioFile, StepSpec, SynthSpec, VariantSpec,
+    RegistrySettings, ScenarioFile, SimSettings, StepSpec, SynthSpec, VariantSpec,
 };
 pub use thresholds::{ThresholdEntry, ThresholdTable};
 
@@ -88,8 +88,19 @@ fn explain(message: &str) -> String {
 impl Scenario {
     /// Reads, parses and validates the scenario at `path` (at most [`MAX_FILE_BYTES`]).
     pub fn load(path: &Path) -> Result<Scenario, ScenarioError> {
+        Scenario::load_as(path, None)
+    }
+
+    /// [`Scenario::load`] with the driver replaced by `driver` when given (`run --driver`),
+    /// before validation: the driver's bounds apply.
+    pub fn load_as(path: &Path, driver: Option<DriverKind>) -> Result<Scenario, ScenarioError> {
         let source = read_text(path, "scenario file")?;
-        Scenario::parse(path, source)
+        Scenario::parse_as(path, source, driver)
+    }
+
+    /// True when the run is simulated (`driver = "sim"`).
+    pub fn is_simulated(&self) -> bool {
+        *self.file.driver.get_ref() == DriverKind::Sim
     }
 
     /// `file:line:column` of `span` in this scenario's text.
@@ -100,6 +111,15 @@ impl Scenario {
 
     /// Parses and validates scenario text; `path` is used in errors and for the default name.
     pub fn parse(path: &Path, source: String) -> Result<Scenario, ScenarioError> {
+        Scenario::parse_as(path, source, None)
+    }
+
+    /// [`Scenario::parse`] with the driver replaced by `driver` when given.
+    pub fn parse_as(
+        path: &Path,
+        source: String,
+        driver: Option<DriverKind>,
+    ) -> Result<Scenario, ScenarioError> {
         let error =
             |span: Option<Range<usize>>, field: Option<String>, message: String| ScenarioError {
                 file: path.to_path_buf(),
@@ -109,13 +129,17 @@ impl Scenario {
             };
         let deserializer = toml::de::Deserializer::parse(&source)
             .map_err(|e| error(e.span(), None, e.message().to_string()))?;
-        let file: ScenarioFile = serde_path_to_error::deserialize(deserializer).map_err(|e| {
-            // A value read with its span (`toml::Spanned`) shows up as a private field.
-            let field = e.path().to_string().replace(SPANNED_FIELD, "");
-            let field = (!field.is_empty() && field != ".").then_some(field);
-            let inner = e.into_inner();
-            error(inner.span(), field, inner.message().to_string())
-        })?;
+        let mut file: ScenarioFile =
+            serde_path_to_error::deserialize(deserializer).map_err(|e| {
+                // A value read with its span (`toml::Spanned`) shows up as a private field.
+                let field = e.path().to_string().replace(SPANNED_FIELD, "");
+                let field = (!field.is_empty() && field != ".").then_some(field);
+                let inner = e.into_inner();
+                error(inner.span(), field, inner.message().to_string())
+            })?;
+        if let Some(driver) = driver {
+            file.driver = toml::Spanned::new(file.driver.span(), driver);
+        }
         let name = scenario_name(&file, path)
             .map_err(|(span, field, message)| error(span, Some(field), message))?;
         validate(&file).map_err(|(span, field, message)| error(span, Some(field), message))?;
@@ -184,7 +208,11 @@ fn scenario_name(file: &ScenarioFile, path: &Path) -> Result<String, Invalid> {
 fn validate(file: &ScenarioFile) -> Result<(), Invalid> {
     check_driver(&file.driver)?;
     if let Some(burst) = &file.burst {
-        check_burst(burst, &file.docker)?;
+        check_burst(
+            burst,
+            &file.docker,
+            *file.driver.get_ref() == DriverKind::Sim,
+        )?;
     }
     if file.variants.is_empty() {
         return Err((
@@ -232,15 +260,15 @@ fn check_sample_count(file: &ScenarioFile) -> Result<(), Invalid> {
     ))
 }
 
-/// Only the Docker driver is available.
+/// The Docker driver and the simulator are available.
 fn check_driver(driver: &toml::Spanned<DriverKind>) -> Result<(), Invalid> {
     match *driver.get_ref() {
-        DriverKind::Docker => Ok(()),
+        DriverKind::Docker | DriverKind::Sim => Ok(()),
         other => Err((
             Some(driver.span()),
             "driver".into(),
             format!(
-                "driver \"{}\" is not available yet; use \"docker\"",
+                "driver \"{}\" is not available yet; use \"docker\" or \"sim\"",
                 format!("{other:?}").to_lowercase()
             ),
         )),
@@ -264,30 +292,30 @@ fn check_count(
     ))
 }
 
-/// `[burst]`: node and replica counts, steps, sockets.
-fn check_burst(burst: &BurstSpec, docker: &DockerSettings) -> Result<(), Invalid> {
-    check_count(
-        &burst.nodes,
-        "burst.nodes",
-        "burst.nodes".into(),
-        MAX_BURST_NODES,
-    )?;
+/// `[burst]`: node and replica counts (larger bounds when `simulated`), steps, sockets.
+fn check_burst(burst: &BurstSpec, docker: &DockerSettings, simulated: bool) -> Result<(), Invalid> {
+    let (max_nodes, max_replicas) = if simulated {
+        (MAX_SIM_BURST_NODES, MAX_SIM_BURST_REPLICAS)
+    } else {
+        (MAX_BURST_NODES, MAX_BURST_REPLICAS)
+    };
+    check_count(&burst.nodes, "burst.nodes", "burst.nodes".into(), max_nodes)?;
     check_count(
         &burst.replicas,
         "burst.replicas",
         "burst.replicas".into(),
-        MAX_BURST_REPLICAS,
+        max_replicas,
     )?;
     if let Some(step) = &burst.step {
         check_count(
             &step.add,
             "burst.step.add",
             "burst.step.add".into(),
-            MAX_BURST_REPLICAS,
+            max_replicas,
         )?;
     }
     let sockets = docker.node_sockets.len();
-    if sockets > 0 && sockets != *burst.nodes.get_ref() as usize {
+    if !simulated && sockets > 0 && sockets != *burst.nodes.get_ref() as usize {
         return Err((
             Some(burst.nodes.span()),
             "docker.node_sockets".into(),

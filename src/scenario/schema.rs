@@ -72,7 +72,7 @@ pub enum DriverKind {
     Docker,
     /// A Kubernetes cluster (not yet available).
     Kube,
-    /// The simulator (not yet available).
+    /// The cold-start model: no registry, no engine, no image bytes (`crate::driver::sim`).
     Sim,
 }
 

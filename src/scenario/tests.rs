@@ -429,3 +429,27 @@ fn deep_nesting_is_an_error_not_a_stack_overflow() {
         assert!(e.starts_with("s.toml:1:"), "{}", &e[..200.min(e.len())]);
     }
 }
+
+#[test]
+fn simulated_bursts_have_larger_bounds_and_the_driver_can_be_overridden() {
+    let text = "[burst]\nnodes = 1000\nreplicas = 10000\n[[variant]]\nname = \"a\"\nsynth = { size = \"2MB\" }\n";
+    let path = Path::new("b.toml");
+    let e = Scenario::parse(path, text.to_string())
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("b.toml:2:9: burst.nodes") && e.contains("1 to 16"),
+        "{e}"
+    );
+    let s = Scenario::parse_as(path, text.to_string(), Some(DriverKind::Sim)).unwrap();
+    assert!(s.is_simulated());
+    let sim = format!("driver = \"sim\"\n{text}");
+    assert!(Scenario::parse(path, sim.clone()).is_ok());
+    let e = Scenario::parse(path, sim.replace("nodes = 1000", "nodes = 10001"))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("b.toml:3:9: burst.nodes") && e.contains("1 to 10000"),
+        "{e}"
+    );
+}

@@ -109,6 +109,7 @@ fn record(
         bursts: vec![],
         summaries: BTreeMap::new(),
         histograms: BTreeMap::new(),
+        simulation: None,
     }
 }
 

@@ -20,6 +20,8 @@ struct Curve {
 
 /// The burst capacity chart.
 pub(crate) struct BurstCapacity {
+    /// The run was simulated: the title says so.
+    simulated: bool,
     names: Vec<(String, RGBColor)>,
     curves: Vec<Curve>,
     /// Replicas requested per burst (largest).
@@ -94,6 +96,7 @@ impl BurstCapacity {
             .map(|(i, v)| (v.name.clone(), style::variant_color(i)))
             .collect();
         Some(BurstCapacity {
+            simulated: record.simulation.is_some(),
             names,
             curves,
             replicas,
@@ -104,7 +107,8 @@ impl BurstCapacity {
 
     /// Chart title.
     pub(crate) fn title(&self) -> String {
-        "Scale-out burst: replicas ready over time".to_string()
+        let title = "Scale-out burst: replicas ready over time".to_string();
+        style::marked(title, self.simulated)
     }
 }
 

@@ -52,6 +52,8 @@ struct Curve {
 
 /// A CDF chart.
 pub(crate) struct Cdf {
+    /// The run was simulated: the title says so.
+    simulated: bool,
     which: Which,
     curves: Vec<Curve>,
     unit: TimeUnit,
@@ -86,6 +88,7 @@ impl Cdf {
         let unit = TimeUnit::for_max_us(max);
         let axis = Axis::auto(unit.of(min), unit.of(max), 20.0);
         Some(Cdf {
+            simulated: record.simulation.is_some(),
             which,
             curves,
             unit,
@@ -95,10 +98,11 @@ impl Cdf {
 
     /// Chart title.
     pub(crate) fn title(&self) -> String {
-        format!(
+        let title = format!(
             "Distribution of {} time (empirical CDF)",
             self.which.label()
-        )
+        );
+        style::marked(title, self.simulated)
     }
 }
 

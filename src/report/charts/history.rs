@@ -103,6 +103,8 @@ impl Series {
 /// The trend chart of one variant.
 pub(crate) struct Trend {
     variant: String,
+    /// Runs that were simulated (labelled `sim`, counted in the title).
+    simulated: usize,
     /// Per run: `MM-DD` and short commit.
     labels: Vec<(String, String)>,
     series: Vec<Series>,
@@ -146,11 +148,15 @@ impl Trend {
             .points
             .iter()
             .map(|p| {
-                let commit = p.git_commit.clone().unwrap_or_else(|| "—".to_string());
+                let mut commit = p.git_commit.clone().unwrap_or_else(|| "—".to_string());
+                if p.simulated {
+                    commit.push_str(" sim");
+                }
                 (p.short_date().to_string(), commit)
             })
             .collect();
         Some(Trend {
+            simulated: history.points.iter().filter(|p| p.simulated).count(),
             variant: variant.to_string(),
             labels,
             series,
@@ -166,8 +172,12 @@ impl Trend {
             1 => "1 run".to_string(),
             n => format!("{n} runs"),
         };
+        let simulated = match self.simulated {
+            0 => String::new(),
+            n => format!(" ({n} simulated)"),
+        };
         format!(
-            "{}: cold start across {runs}",
+            "{}: cold start across {runs}{simulated}",
             clip_to(&self.variant, TITLE_NAME_CHARS)
         )
     }

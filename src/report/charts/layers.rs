@@ -19,6 +19,8 @@ struct Row {
 
 /// The layers chart.
 pub(crate) struct Layers {
+    /// The run was simulated: the title says so.
+    simulated: bool,
     rows: Vec<Row>,
     colors: Vec<RGBColor>,
     /// Per variant with rows: (variant, first row, last row, pull µs of the sample).
@@ -84,6 +86,7 @@ impl Layers {
             .map(style::variant_color)
             .collect();
         Some(Layers {
+            simulated: record.simulation.is_some(),
             rows,
             colors,
             groups,
@@ -94,7 +97,8 @@ impl Layers {
 
     /// Chart title.
     pub(crate) fn title(&self) -> String {
-        "Layer waterfall of the median sample (by total)".to_string()
+        let title = "Layer waterfall of the median sample (by total)".to_string();
+        style::marked(title, self.simulated)
     }
 }
 

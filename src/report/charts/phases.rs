@@ -35,6 +35,8 @@ struct Bar {
 
 /// The phases chart.
 pub(crate) struct Phases {
+    /// The run was simulated: the title says so.
+    simulated: bool,
     bars: Vec<Bar>,
     unit: TimeUnit,
     axis: Axis,
@@ -82,6 +84,7 @@ impl Phases {
         // Room on the right for the total labels.
         let axis = Axis::linear_from_zero(unit.of(max) * 1.22);
         Some(Phases {
+            simulated: record.simulation.is_some(),
             bars,
             unit,
             axis,
@@ -91,7 +94,8 @@ impl Phases {
 
     /// Chart title.
     pub(crate) fn title(&self) -> String {
-        "Cold start by phase (median of each phase)".to_string()
+        let title = "Cold start by phase (median of each phase)".to_string();
+        style::marked(title, self.simulated)
     }
 }
 

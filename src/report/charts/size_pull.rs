@@ -15,6 +15,8 @@ type Series = (String, RGBColor, Vec<(f64, u64)>);
 
 /// The size against pull time chart.
 pub(crate) struct SizeVsPull {
+    /// The run was simulated: the title says so.
+    simulated: bool,
     /// (variant name, colour, points as (MB, µs)).
     series: Vec<Series>,
     /// Bytes per second of the registry link, when throttled.
@@ -61,6 +63,7 @@ impl SizeVsPull {
         };
         let unit = TimeUnit::for_max_us(max_us);
         Some(SizeVsPull {
+            simulated: record.simulation.is_some(),
             series,
             bandwidth,
             unit,
@@ -72,7 +75,8 @@ impl SizeVsPull {
 
     /// Chart title.
     pub(crate) fn title(&self) -> String {
-        "Image size against pull time".to_string()
+        let title = "Image size against pull time".to_string();
+        style::marked(title, self.simulated)
     }
 }
 

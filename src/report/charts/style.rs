@@ -22,6 +22,15 @@ pub(crate) fn bar_chart_size(rows: usize) -> (u32, u32) {
 /// Font family the bundled font is registered under.
 pub(crate) const FONT_FAMILY: &str = "sans-serif";
 
+/// A chart's title, with ` (simulated)` when the run was simulated.
+pub(crate) fn marked(title: String, simulated: bool) -> String {
+    if simulated {
+        format!("{title} (simulated)")
+    } else {
+        title
+    }
+}
+
 /// Title font.
 pub(crate) fn title_font() -> TextStyle<'static> {
     (FONT_FAMILY, 25).into_font().color(&BLACK)

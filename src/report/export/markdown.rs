@@ -113,7 +113,10 @@ pub fn summary_analyzed(record: &RunRecord, analysis: &Analysis) -> RunSummary {
         tables.push(bursts);
     }
     RunSummary {
-        title: format!("Cold start · {}", record.scenario.name),
+        title: match &analysis.context.simulated {
+            None => format!("Cold start · {}", record.scenario.name),
+            Some(_) => format!("Cold start · {} · simulated", record.scenario.name),
+        },
         context: context_line(&analysis.context),
         tables,
         warnings: analysis.warnings.iter().map(|w| w.to_string()).collect(),
@@ -227,7 +230,10 @@ fn images_table(pairs: &[(&VariantRecord, &VariantAnalysis)]) -> SummaryTable {
 
 /// Bandwidth, latency, engine and samples per variant.
 fn context_line(c: &Context) -> String {
-    let mut line = format!("{} · {}", c.link, c.engine);
+    let mut line = match &c.simulated {
+        Some(mark) => format!("{mark}: modelled, not measured · {}", c.link),
+        None => format!("{} · {}", c.link, c.engine),
+    };
     match c.samples_per_variant {
         Some((lo, hi)) if lo == hi => {
             let _ = write!(

@@ -84,8 +84,13 @@ fn row(point: &RunPoint, variant: &str, compared: bool) -> Vec<String> {
         .iter()
         .find_map(|(m, _)| point.cell(variant, *m))
         .map_or_else(|| "—".to_string(), |c| c.n.to_string());
+    let when = if point.simulated {
+        format!("{} (simulated)", point.date_time())
+    } else {
+        point.date_time()
+    };
     let mut cells = vec![
-        escape(&point.date_time()),
+        escape(&when),
         point.git_commit.as_deref().map_or("—".to_string(), escape),
         n,
     ];
