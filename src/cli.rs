@@ -76,6 +76,10 @@ pub struct RunArgs {
     /// instead of `[sim] images`.
     #[arg(long, value_name = "RUN")]
     pub images: Option<PathBuf>,
+    /// Simulated runs: the nodes share one host's N cores (as coldbench's own bursts do),
+    /// instead of `[sim] shared_cores`.
+    #[arg(long, value_name = "N", value_parser = parse_cores)]
+    pub shared_cores: Option<f64>,
     /// Do not write summary.md, charts and report.html at the end.
     #[arg(long)]
     pub no_report: bool,
@@ -179,6 +183,17 @@ pub struct PredictArgs {
 }
 
 /// `docker` or `sim`.
+/// `--shared-cores`: above 0, at most [`crate::scenario::limits::MAX_SHARED_CORES`].
+fn parse_cores(text: &str) -> Result<f64, String> {
+    let max = crate::scenario::limits::MAX_SHARED_CORES;
+    match text.trim().parse::<f64>() {
+        Ok(c) if c > 0.0 && c <= max => Ok(c),
+        _ => Err(format!(
+            "{text:?} is not a number of cores above 0 and at most {max}"
+        )),
+    }
+}
+
 fn parse_driver(text: &str) -> Result<DriverKind, String> {
     match text {
         "docker" => Ok(DriverKind::Docker),
@@ -273,6 +288,7 @@ impl RunArgs {
             sim: SimOverrides {
                 calibration: self.calibration.clone(),
                 images: self.images.clone(),
+                shared_cores: self.shared_cores,
             },
         }
     }

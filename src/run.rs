@@ -115,13 +115,15 @@ pub enum Nodes {
 /// Runs a scenario file end to end, stopping cleanly on Ctrl-C or SIGTERM.
 pub async fn run(opts: &RunOptions) -> Result<RunOutcome, RunError> {
     let scenario = Scenario::load_as(&opts.scenario, opts.driver)?;
-    let sim_flags = opts.sim.calibration.is_some() || opts.sim.images.is_some();
+    let sim_flags = opts.sim.calibration.is_some()
+        || opts.sim.images.is_some()
+        || opts.sim.shared_cores.is_some();
     if sim_flags && !scenario.is_simulated() {
         return Err(RunError::Scenario(ScenarioError {
             file: scenario.path.clone(),
             position: None,
             field: Some("driver".into()),
-            message: "--calibration and --images apply to simulated runs only: add --driver sim, or driver = \"sim\" to the scenario".into(),
+            message: "--calibration, --images and --shared-cores apply to simulated runs only: add --driver sim, or driver = \"sim\" to the scenario".into(),
         }));
     }
     let interrupt = Interrupt::signals().map_err(|source| RunError::Io {

@@ -79,7 +79,7 @@ fn quickstart_simulates_marked_with_the_models_phases() {
         .assert()
         .success()
         .stdout(predicate::str::contains(
-            "SIMULATED (UNCALIBRATED DEFAULTS)",
+            "SIMULATED (uncalibrated defaults)",
         ));
     let run = run_dir(&results);
     let errors = schema_errors(&run.join("run.json"));

@@ -132,6 +132,28 @@ impl Calibration {
                 "expected a positive extraction rate in bytes per second",
             ));
         }
+        let costs = [
+            ("extract_file_us", p.extract_file_us),
+            ("create_us_per_mb", p.create_us_per_mb),
+        ];
+        for (key, value) in costs {
+            if !(value.is_finite() && value >= 0.0) {
+                return Err(at_key(
+                    at,
+                    key,
+                    &format!("params.{key}"),
+                    "expected a number of µs, 0 or more",
+                ));
+            }
+        }
+        if p.shared_cores.is_some_and(|c| !(c.is_finite() && c > 0.0)) {
+            return Err(at_key(
+                at,
+                "shared_cores",
+                "params.shared_cores",
+                "expected a number of cores above 0, or no shared_cores at all",
+            ));
+        }
         for (name, entry) in &self.images {
             let layers = entry.compressed.len();
             if layers > MAX_LAYERS

@@ -34,6 +34,14 @@ fn plural(n: usize) -> &'static str {
     }
 }
 
+/// `SIMULATED (calibrated on …)`: the mark's first word in capitals, the rest as written.
+fn shout_first_word(mark: &str) -> String {
+    match mark.split_once(' ') {
+        Some((first, rest)) => format!("{} {rest}", first.to_uppercase()),
+        None => mark.to_uppercase(),
+    }
+}
+
 /// Renders the run's summary table as plain text.
 pub fn render(record: &RunRecord) -> String {
     render_analyzed(record, &analysis::analyze(record))
@@ -46,7 +54,7 @@ pub fn render_analyzed(record: &RunRecord, analysis: &Analysis) -> String {
         let _ = writeln!(
             out,
             "{}: every figure below comes from the cold-start model, not a measurement\n",
-            mark.to_uppercase()
+            shout_first_word(mark)
         );
     }
     for (v, a) in record.variants.iter().zip(&analysis.variants) {

@@ -102,6 +102,17 @@ pub fn repetitions<'de, D: Deserializer<'de>>(d: D) -> Result<NonZeroU32, D::Err
     )))
 }
 
+/// `sim.shared_cores`: a number of cores above 0, at most [`MAX_SHARED_CORES`].
+pub fn shared_cores<'de, D: Deserializer<'de>>(d: D) -> Result<Option<f64>, D::Error> {
+    let cores = f64::deserialize(d)?;
+    if cores > 0.0 && cores <= MAX_SHARED_CORES {
+        return Ok(Some(cores));
+    }
+    Err(D::Error::custom(format!(
+        "shared_cores = {cores}: expected the cores of the one host the nodes share, above 0 and at most {MAX_SHARED_CORES}"
+    )))
+}
+
 /// `synth.size`: [`MIN_SYNTH_SIZE`] to [`MAX_SYNTH_SIZE`].
 pub fn synth_size<'de, D: Deserializer<'de>>(d: D) -> Result<ByteSize, D::Error> {
     let size = ByteSize::deserialize(d)?;

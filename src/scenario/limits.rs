@@ -40,6 +40,8 @@ pub const MAX_SIM_BURST_REPLICAS: u32 = 100_000;
 pub const MAX_VARIANTS: usize = 100;
 /// Most samples in one run: variants × (repetitions + warm-up) × burst replicas.
 pub const MAX_SAMPLES: u64 = 100_000;
+/// Most cores `[sim] shared_cores` may name.
+pub const MAX_SHARED_CORES: f64 = 1024.0;
 /// Most expressions in `[thresholds]`, over every key.
 pub const MAX_THRESHOLDS: usize = 100;
 /// Longest scenario and variant name, in characters.

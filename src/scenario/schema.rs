@@ -87,6 +87,11 @@ pub struct SimSettings {
     /// A run directory (or its run.json) whose variants give the images' layer sizes.
     #[serde(default)]
     pub images: Option<Spanned<String>>,
+    /// The nodes are emulated on one host with this many cores, which their extractions and
+    /// container starts share (as coldbench's own bursts are); absent: each node has its own
+    /// CPU, as in a real cluster.
+    #[serde(default, deserialize_with = "checked::shared_cores")]
+    pub shared_cores: Option<f64>,
 }
 
 /// `[registry]`: the embedded registry's egress link.

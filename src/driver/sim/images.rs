@@ -84,7 +84,7 @@ fn from_run(run: &RunRecord, name: &str) -> Option<Found> {
     let v = run.variants.iter().find(|v| v.name == name)?;
     let mut record = v.clone();
     record.source = format!("{} · layer sizes of run {}", v.source, run.run_id);
-    Some((record, ImageModel::from_stored(&v.image)))
+    Some((record, ImageModel::from_variant(v)))
 }
 
 /// The calibration's entry for `name`.

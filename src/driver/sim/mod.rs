@@ -35,6 +35,8 @@ pub struct SimOverrides {
     pub calibration: Option<PathBuf>,
     /// `--images RUN`.
     pub images: Option<PathBuf>,
+    /// `--shared-cores N`.
+    pub shared_cores: Option<f64>,
 }
 
 /// Why a simulated run could not be made.
@@ -63,7 +65,11 @@ pub fn run(
     results_dir: &Path,
     overrides: &SimOverrides,
 ) -> Result<(PathBuf, RunRecord), SimError> {
-    let model = params::load(scenario, overrides.calibration.as_deref())?;
+    let model = params::load(
+        scenario,
+        overrides.calibration.as_deref(),
+        overrides.shared_cores,
+    )?;
     let images = images::resolve(scenario, overrides.images.as_deref(), model.images())?;
     let started_at = now_utc();
     let (run_id, dir) = new_run_dir(

@@ -36,7 +36,21 @@ impl Model {
 
 /// The calibration named by `cli` (relative to the working directory) or by the scenario's
 /// `[sim] calibration` (relative to the scenario), else the defaults.
-pub fn load(scenario: &Scenario, cli: Option<&Path>) -> Result<Model, FileError> {
+/// `shared_cores` (`--shared-cores`) replaces `[sim] shared_cores`; either sets the parameter.
+pub fn load(
+    scenario: &Scenario,
+    cli: Option<&Path>,
+    shared_cores: Option<f64>,
+) -> Result<Model, FileError> {
+    let mut model = load_params(scenario, cli)?;
+    let from_scenario = scenario.file.sim.as_ref().and_then(|s| s.shared_cores);
+    let shared = shared_cores.or(from_scenario);
+    model.simulation.params.shared_cores = shared.or(model.simulation.params.shared_cores);
+    Ok(model)
+}
+
+/// The calibration's parameters, or the defaults.
+fn load_params(scenario: &Scenario, cli: Option<&Path>) -> Result<Model, FileError> {
     let Some((path, shown)) = calibration_path(scenario, cli) else {
         return Ok(Model {
             simulation: Simulation {

@@ -132,6 +132,8 @@ impl Steps<'_> {
         first: usize,
         outcome: &BurstOutcome,
     ) -> Vec<Sample> {
+        let uncompressed = self.images[step.variant].model.uncompressed_bytes();
+        let create_us = self.params.create_for(uncompressed);
         outcome
             .replicas
             .iter()
@@ -143,7 +145,7 @@ impl Steps<'_> {
                     .map_or(r.requested_us, |p| p.done_at_us());
                 let phases = PhaseTimes {
                     pull_us: Some(present.saturating_sub(r.requested_us)),
-                    create_us: Some(self.params.create_us),
+                    create_us: Some(create_us),
                     start_us: Some(self.params.start_us),
                     first_request_us: Some(self.params.first_request_us),
                     total_us: Some(r.ready_us.saturating_sub(r.requested_us)),

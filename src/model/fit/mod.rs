@@ -44,6 +44,10 @@ pub enum FitError {
 /// The method in a paragraph, written into `calibration.toml`.
 pub const METHOD: &str = "extraction: least squares seconds = overhead + uncompressed bytes / rate + files x per-file cost over every layer of every cold single cold start (extraction time = extract complete - max(download complete, previous layer extracted)); create: least squares fixed + per MB of uncompressed image; start, first request: medians; pull overhead: median of measured - modelled pull; a term with a negative or unidentifiable coefficient is dropped; download concurrency 3 and serial extraction (Docker); bursts are predicted with the nodes sharing the host's cores, not fitted";
 
+/// The extraction rate written when the runs show no cost per byte (1 TB/s: instant, but a
+/// finite number that TOML and JSON can hold).
+pub const MAX_EXTRACT_RATE: f64 = 1e12;
+
 /// A per-file extraction cost is fitted only when some layer has at least this many files:
 /// layers of a few files each (synthetic images) cannot tell it from the per-layer overhead.
 pub const MIN_FILES_FOR_PER_FILE: f64 = 100.0;
@@ -64,7 +68,7 @@ pub struct ExtractPoint {
 pub struct ExtractFit {
     /// Fixed seconds per layer.
     pub overhead_s: f64,
-    /// Uncompressed bytes per second (infinite when the bytes term was dropped).
+    /// Uncompressed bytes per second ([`MAX_EXTRACT_RATE`] when the bytes term was dropped).
     pub rate: f64,
     /// Seconds per file.
     pub per_file_s: f64,
@@ -137,9 +141,9 @@ pub fn fit_extraction(points: &[ExtractPoint]) -> ExtractFit {
         .collect();
     let [overhead_s, per_byte, per_file_s] = least_squares(&rows);
     let rate = if per_byte > 0.0 {
-        1.0 / per_byte
+        (1.0 / per_byte).min(MAX_EXTRACT_RATE)
     } else {
-        f64::INFINITY
+        MAX_EXTRACT_RATE
     };
     ExtractFit {
         overhead_s,
