@@ -39,7 +39,8 @@ fn the_example_prints_a_table_and_writes_its_files() {
         .assert()
         .success()
         .stdout(predicate::str::contains("today − distroless"))
-        .stdout(predicate::str::contains("modelled (wire floor)"));
+        .stdout(predicate::str::contains("modelled (wire floor)"))
+        .stdout(predicate::str::contains("modelled (uncalibrated)"));
     for file in ["cost.md", "cost.json", "charts/cost.svg", "charts/cost.png"] {
         assert!(out.join(file).is_file(), "{file} missing");
     }

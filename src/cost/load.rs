@@ -1,20 +1,37 @@
-//! Reading a cost file and its prices, with errors at `file:line:column`.
+//! Reading a cost file (or a scenario's `[cost]`), its prices, calibration and run, with
+//! errors at `file:line:column`.
 
 use std::path::{Path, PathBuf};
 
-use super::input::{CostFile, CostInput};
+use super::image::{resolve, CostImage, Sources};
+use super::input::{CostFile, CostInput, ScenarioCost};
 use super::pricing::Pricing;
+use super::result::Provenance;
 use crate::located::{read_text, FileError, Located};
+use crate::model::calibration::Calibration;
+use crate::model::ModelParams;
+use crate::results::RunRecord;
 use crate::scenario::limits::MAX_VARIANTS;
 use crate::units::clip;
 
 /// A cost or pricing file that cannot be used: where and why (an exit 2).
 pub type CostError = FileError;
 
+/// The burst model in force: its parameters and where they come from.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BurstModel {
+    /// The parameters.
+    pub params: ModelParams,
+    /// [`Provenance::Calibrated`] or [`Provenance::Uncalibrated`].
+    pub provenance: Provenance,
+    /// The calibration file, when there is one.
+    pub calibration: Option<PathBuf>,
+}
+
 /// A cost file with its prices, both checked.
 #[derive(Debug, Clone)]
 pub struct Loaded {
-    /// The cost file.
+    /// The cost file (or scenario).
     pub path: PathBuf,
     /// Its `[cost]` table.
     pub input: CostInput,
@@ -22,40 +39,172 @@ pub struct Loaded {
     pub pricing_path: PathBuf,
     /// The prices.
     pub pricing: Pricing,
+    /// Each variant's image, in file order.
+    pub images: Vec<CostImage>,
+    /// The burst model.
+    pub model: BurstModel,
+    /// What-ifs applied so far, as shown (`size=100MB (distroless: 150 MB → 100 MB)`).
+    pub what_ifs: Vec<String>,
+}
+
+/// Files given on the command line instead of the `[cost]` keys (paths as given).
+#[derive(Debug, Clone, Default)]
+pub struct Overrides {
+    /// `--calibration FILE`.
+    pub calibration: Option<PathBuf>,
+    /// `--run DIR`.
+    pub run: Option<PathBuf>,
 }
 
 /// Reads and checks the cost file at `path` and the prices it names.
 pub fn load(path: &Path) -> Result<Loaded, CostError> {
+    load_with(path, &Overrides::default())
+}
+
+/// [`load`] with the calibration and run of `overrides` in place of the file's.
+pub fn load_with(path: &Path, overrides: &Overrides) -> Result<Loaded, CostError> {
     let text = read_text(path, "cost file")?;
     let at = Located { path, text: &text };
-    let file: CostFile = at.parse()?;
-    let input = file.cost;
+    let input = cost_table(&at)?;
     check_variants(&input, &at)?;
-    let relative = input.pricing.get_ref();
-    let pricing_path = path.parent().unwrap_or(Path::new("")).join(relative);
-    let pricing_text = read_text(&pricing_path, "pricing file").map_err(|e| {
-        at.error(
-            Some(input.pricing.span()),
-            Some("cost.pricing"),
-            &format!(
-                "{}: {}; give a path relative to this file",
-                e.file.display(),
-                e.message
-            ),
-        )
-    })?;
+    let pricing_path = beside(path, input.pricing.get_ref());
+    let pricing_text = read_text(&pricing_path, "pricing file")
+        .map_err(|e| referenced(&at, &input.pricing, "cost.pricing", &e))?;
     let pricing: Pricing = Located {
         path: &pricing_path,
         text: &pricing_text,
     }
     .parse()?;
     check_keys(&input, &pricing, &at, &pricing_path)?;
+    let model = burst_model(&input, overrides, &at)?;
+    let calibration = match &model.calibration {
+        Some(p) => Some(Calibration::load(p)?),
+        None => None,
+    };
+    let run = run_of(&input, overrides, &at)?;
+    let sources = Sources {
+        run: run.as_ref().map(|(r, p)| (r, p.clone())),
+        calibration: calibration.as_ref(),
+    };
+    let images = input
+        .variants
+        .iter()
+        .enumerate()
+        .map(|(i, v)| resolve(v, i, &sources, &at))
+        .collect::<Result<Vec<_>, _>>()?;
     Ok(Loaded {
         path: path.to_path_buf(),
         input,
         pricing_path,
         pricing,
+        images,
+        model,
+        what_ifs: Vec::new(),
     })
+}
+
+/// The `[cost]` table of a cost file (nothing else allowed) or of a scenario (a file with
+/// `[[variant]]`: its other keys are `coldbench run`'s and ignored here).
+fn cost_table(at: &Located) -> Result<CostInput, CostError> {
+    let table: toml::Table = at.parse()?;
+    if !table.contains_key("variant") {
+        return Ok(at.parse::<CostFile>()?.cost);
+    }
+    at.parse::<ScenarioCost>()?.cost.ok_or_else(|| {
+        at.error(
+            None,
+            Some("cost"),
+            "this scenario has no [cost] table: add one (README \"What-if\") or give a cost file such as scenarios/cost/cost-example.toml",
+        )
+    })
+}
+
+/// `relative` resolved against the directory of `file`.
+fn beside(file: &Path, relative: &str) -> PathBuf {
+    file.parent().unwrap_or(Path::new("")).join(relative)
+}
+
+/// A file named at `key` that cannot be read, located at the key.
+fn referenced(at: &Located, key: &toml::Spanned<String>, field: &str, e: &FileError) -> CostError {
+    at.error(
+        Some(key.span()),
+        Some(field),
+        &format!(
+            "{}: {}; give a path relative to this file",
+            e.file.display(),
+            e.message
+        ),
+    )
+}
+
+/// The calibration named by `--calibration` or `calibration = "…"`, else the model's defaults.
+fn burst_model(
+    input: &CostInput,
+    overrides: &Overrides,
+    at: &Located,
+) -> Result<BurstModel, CostError> {
+    let path = match (&overrides.calibration, &input.calibration) {
+        (Some(p), _) => p.clone(),
+        (None, Some(key)) => {
+            let p = beside(at.path, key.get_ref());
+            if !p.is_file() {
+                let e = FileError {
+                    file: p,
+                    position: None,
+                    field: None,
+                    message: "no such calibration file (write one with `coldbench calibrate`)"
+                        .into(),
+                };
+                return Err(referenced(at, key, "cost.calibration", &e));
+            }
+            p
+        }
+        (None, None) => {
+            return Ok(BurstModel {
+                params: ModelParams::default(),
+                provenance: Provenance::Uncalibrated,
+                calibration: None,
+            })
+        }
+    };
+    let calibration = Calibration::load(&path)?;
+    Ok(BurstModel {
+        params: calibration.params,
+        provenance: Provenance::Calibrated,
+        calibration: Some(path),
+    })
+}
+
+/// The run named by `--run` or `run = "…"`, with its path as shown.
+fn run_of(
+    input: &CostInput,
+    overrides: &Overrides,
+    at: &Located,
+) -> Result<Option<(RunRecord, String)>, CostError> {
+    let read = |p: &Path| crate::compare::baseline::load(p);
+    match (&overrides.run, &input.run) {
+        (Some(p), _) => read(p)
+            .map(|r| Some((r, p.display().to_string())))
+            .map_err(|e| FileError {
+                file: p.clone(),
+                position: None,
+                field: Some("--run".into()),
+                message: format!("{e}; pass a run directory (results/<run>) or its run.json"),
+            }),
+        (None, Some(key)) => {
+            let p = beside(at.path, key.get_ref());
+            read(&p)
+                .map(|r| Some((r, key.get_ref().clone())))
+                .map_err(|e| {
+                    at.error(
+                        Some(key.span()),
+                        Some("cost.run"),
+                        &format!("{e}; give a run directory or run.json relative to this file"),
+                    )
+                })
+        }
+        (None, None) => Ok(None),
+    }
 }
 
 /// One to [`MAX_VARIANTS`] variants with distinct, non-empty names.

@@ -2,10 +2,13 @@
 
 use std::fmt::Write;
 
-use super::calc::{CostResult, Figure};
+use super::calc::{CostResult, Figure, Provenance};
 
 /// A value as shown: money with cents, other figures with up to three significant decimals.
 pub fn format_value(value: f64, unit: &str, currency: &str) -> String {
+    if !value.is_finite() {
+        return "–".into();
+    }
     let a = value.abs();
     let decimals = if unit.starts_with(currency) {
         2
@@ -46,7 +49,7 @@ fn cells(r: &CostResult) -> (Vec<String>, Vec<Vec<String>>) {
             if two {
                 row.push(f.difference.map(show).unwrap_or_default());
             }
-            row.push(f.provenance.label().to_string());
+            row.push(Provenance::labels(&f.provenance));
             row
         })
         .collect();
@@ -96,10 +99,20 @@ pub fn render_table(r: &CostResult) -> String {
     out
 }
 
-/// The notes under both renderings: the month, the path and the prices' sources.
+/// The notes under both renderings: what-ifs, the model, the images, the month, the path and
+/// the prices' sources.
 fn notes(r: &CostResult) -> String {
-    let mut out = format!(
-        "\nA month is {} days. Network path: {}. Pushes are priced as ingress (free); pulls at the path's egress price.\n",
+    let mut out = String::from("\n");
+    if !r.what_ifs.is_empty() {
+        let _ = writeln!(out, "What-ifs applied: {}.", r.what_ifs.join("; "));
+    }
+    let _ = writeln!(out, "{}", r.burst_model);
+    for image in &r.images {
+        let _ = writeln!(out, "Image {image}.");
+    }
+    let _ = writeln!(
+        out,
+        "A month is {} days. Network path: {}. Pushes are priced as ingress (free); pulls at the path's egress price.",
         r.days_per_month,
         serde_json::to_string(&r.network_path).unwrap_or_default().trim_matches('"')
     );
