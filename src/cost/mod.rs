@@ -17,9 +17,12 @@ pub mod input;
 mod load;
 pub mod pricing;
 pub mod render;
+pub mod render_sweep;
 pub mod result;
 mod rows;
+pub mod sweep;
 mod values;
+pub mod whatif;
 
 pub use calc::{calculate, CostResult, Figure, Provenance};
 pub use load::{load, load_with, BurstModel, CostError, Loaded, Overrides};
