@@ -1,3 +1,4 @@
 //! The seed article's figures, checked against the formulas rather than copied.
 
+mod model;
 mod seed;
