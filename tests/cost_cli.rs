@@ -458,3 +458,50 @@ fn from_run_without_a_run_and_a_missing_calibration_are_located() {
             .stderr(predicate::str::contains(says));
     }
 }
+
+#[test]
+fn calibration_and_run_flags_replace_the_files_keys() {
+    let dir = tempfile::tempdir().unwrap();
+    let calibration = dir.path().join("calibration.toml");
+    let text = "coldbench = \"test\"\ncreated_at = \"2026-11-28T00:00:00Z\"\nengine = \"docker\"\n\
+                method = \"by hand\"\nruns = []\n[params]\nextract_bytes_per_sec = 100000000.0\n";
+    std::fs::write(&calibration, text).unwrap();
+    coldbench()
+        .args(["cost", "scenarios/cost/cost-example.toml", "--calibration"])
+        .arg(&calibration)
+        .arg("--out")
+        .arg(dir.path().join("out"))
+        .current_dir(root())
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("modelled (calibrated model)"))
+        .stdout(predicate::str::contains("modelled (uncalibrated)").not());
+    std::fs::write(&calibration, text.replace("100000000.0", "-1.0")).unwrap();
+    coldbench()
+        .args(["cost", "scenarios/cost/cost-example.toml", "--calibration"])
+        .arg(&calibration)
+        .arg("--out")
+        .arg(dir.path().join("out"))
+        .current_dir(root())
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "calibration.toml:7:1: params.extract_bytes_per_sec",
+        ));
+    coldbench()
+        .args([
+            "cost",
+            "scenarios/node-bases.toml",
+            "--run",
+            "results/nowhere",
+            "--out",
+        ])
+        .arg(dir.path().join("out"))
+        .current_dir(root())
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("results/nowhere: --run:"))
+        .stderr(predicate::str::contains(
+            "(expected a run directory or its run.json)",
+        ));
+}

@@ -7,6 +7,7 @@ use super::image::{resolve, CostImage, Sources};
 use super::input::{CostFile, CostInput, ScenarioCost};
 use super::pricing::Pricing;
 use super::result::Provenance;
+use crate::compare::baseline::BaselineError;
 use crate::located::{read_text, FileError, Located};
 use crate::model::calibration::Calibration;
 use crate::model::ModelParams;
@@ -167,7 +168,12 @@ fn burst_model(
             })
         }
     };
-    let calibration = Calibration::load(&path)?;
+    let calibration = Calibration::load(&path).map_err(|mut e| {
+        if overrides.calibration.is_some() && e.field.is_none() {
+            e.field = Some("--calibration".into());
+        }
+        e
+    })?;
     Ok(BurstModel {
         params: calibration.params,
         provenance: Provenance::Calibrated,
@@ -181,25 +187,33 @@ fn run_of(
     overrides: &Overrides,
     at: &Located,
 ) -> Result<Option<(RunRecord, String)>, CostError> {
-    let read = |p: &Path| crate::compare::baseline::load(p);
+    let read = |p: &Path| {
+        crate::compare::baseline::load(p).map_err(|e| match e {
+            BaselineError::Read { cause, .. } => cause,
+            other => other.to_string(),
+        })
+    };
     match (&overrides.run, &input.run) {
         (Some(p), _) => read(p)
             .map(|r| Some((r, p.display().to_string())))
-            .map_err(|e| FileError {
+            .map_err(|cause| FileError {
                 file: p.clone(),
                 position: None,
                 field: Some("--run".into()),
-                message: format!("{e}; pass a run directory (results/<run>) or its run.json"),
+                message: cause,
             }),
         (None, Some(key)) => {
             let p = beside(at.path, key.get_ref());
             read(&p)
                 .map(|r| Some((r, key.get_ref().clone())))
-                .map_err(|e| {
+                .map_err(|cause| {
                     at.error(
                         Some(key.span()),
                         Some("cost.run"),
-                        &format!("{e}; give a run directory or run.json relative to this file"),
+                        &format!(
+                            "{}: {cause}; give a path relative to this file",
+                            p.display()
+                        ),
                     )
                 })
         }
