@@ -55,6 +55,9 @@ impl CostImage {
         }
         self.provenance = Provenance::Given;
         self.pull_p50_s = None;
+        if !self.layers_from.ends_with("--what-if size") {
+            self.layers_from.push_str(", scaled by --what-if size");
+        }
     }
 }
 

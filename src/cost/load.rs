@@ -1,33 +1,19 @@
-//! Reading a cost file (or a scenario's `[cost]`), its prices, calibration and run, with
-//! errors at `file:line:column`.
+//! Reading a cost file (or a scenario's `[cost]`) and its prices, with errors at
+//! `file:line:column`; the calibration and run it names are [`super::sources`].
 
 use std::path::{Path, PathBuf};
 
 use super::image::{resolve, CostImage, Sources};
 use super::input::{CostFile, CostInput, ScenarioCost};
 use super::pricing::Pricing;
-use super::result::Provenance;
-use crate::compare::baseline::BaselineError;
+use super::sources::{burst_model, run_of};
+pub use super::sources::{BurstModel, Overrides};
 use crate::located::{read_text, FileError, Located};
-use crate::model::calibration::Calibration;
-use crate::model::ModelParams;
-use crate::results::RunRecord;
 use crate::scenario::limits::MAX_VARIANTS;
 use crate::units::clip;
 
 /// A cost or pricing file that cannot be used: where and why (an exit 2).
 pub type CostError = FileError;
-
-/// The burst model in force: its parameters and where they come from.
-#[derive(Debug, Clone, PartialEq)]
-pub struct BurstModel {
-    /// The parameters.
-    pub params: ModelParams,
-    /// [`Provenance::Calibrated`] or [`Provenance::Uncalibrated`].
-    pub provenance: Provenance,
-    /// The calibration file, when there is one.
-    pub calibration: Option<PathBuf>,
-}
 
 /// A cost file with its prices, both checked.
 #[derive(Debug, Clone)]
@@ -46,15 +32,6 @@ pub struct Loaded {
     pub model: BurstModel,
     /// What-ifs applied so far, as shown (`size=100MB (distroless: 150 MB → 100 MB)`).
     pub what_ifs: Vec<String>,
-}
-
-/// Files given on the command line instead of the `[cost]` keys (paths as given).
-#[derive(Debug, Clone, Default)]
-pub struct Overrides {
-    /// `--calibration FILE`.
-    pub calibration: Option<PathBuf>,
-    /// `--run DIR`.
-    pub run: Option<PathBuf>,
 }
 
 /// Reads and checks the cost file at `path` and the prices it names.
@@ -77,11 +54,7 @@ pub fn load_with(path: &Path, overrides: &Overrides) -> Result<Loaded, CostError
     }
     .parse()?;
     check_keys(&input, &pricing, &at, &pricing_path)?;
-    let model = burst_model(&input, overrides, &at)?;
-    let calibration = match &model.calibration {
-        Some(p) => Some(Calibration::load(p)?),
-        None => None,
-    };
+    let (model, calibration) = burst_model(&input, overrides, &at)?;
     let run = run_of(&input, overrides, &at)?;
     let sources = Sources {
         run: run.as_ref().map(|(r, p)| (r, p.clone())),
@@ -121,12 +94,17 @@ fn cost_table(at: &Located) -> Result<CostInput, CostError> {
 }
 
 /// `relative` resolved against the directory of `file`.
-fn beside(file: &Path, relative: &str) -> PathBuf {
+pub(super) fn beside(file: &Path, relative: &str) -> PathBuf {
     file.parent().unwrap_or(Path::new("")).join(relative)
 }
 
 /// A file named at `key` that cannot be read, located at the key.
-fn referenced(at: &Located, key: &toml::Spanned<String>, field: &str, e: &FileError) -> CostError {
+pub(super) fn referenced(
+    at: &Located,
+    key: &toml::Spanned<String>,
+    field: &str,
+    e: &FileError,
+) -> CostError {
     at.error(
         Some(key.span()),
         Some(field),
@@ -136,89 +114,6 @@ fn referenced(at: &Located, key: &toml::Spanned<String>, field: &str, e: &FileEr
             e.message
         ),
     )
-}
-
-/// The calibration named by `--calibration` or `calibration = "…"`, else the model's defaults.
-fn burst_model(
-    input: &CostInput,
-    overrides: &Overrides,
-    at: &Located,
-) -> Result<BurstModel, CostError> {
-    let path = match (&overrides.calibration, &input.calibration) {
-        (Some(p), _) => p.clone(),
-        (None, Some(key)) => {
-            let p = beside(at.path, key.get_ref());
-            if !p.is_file() {
-                let e = FileError {
-                    file: p,
-                    position: None,
-                    field: None,
-                    message: "no such calibration file (write one with `coldbench calibrate`)"
-                        .into(),
-                };
-                return Err(referenced(at, key, "cost.calibration", &e));
-            }
-            p
-        }
-        (None, None) => {
-            return Ok(BurstModel {
-                params: ModelParams::default(),
-                provenance: Provenance::Uncalibrated,
-                calibration: None,
-            })
-        }
-    };
-    let calibration = Calibration::load(&path).map_err(|mut e| {
-        if overrides.calibration.is_some() && e.field.is_none() {
-            e.field = Some("--calibration".into());
-        }
-        e
-    })?;
-    Ok(BurstModel {
-        params: calibration.params,
-        provenance: Provenance::Calibrated,
-        calibration: Some(path),
-    })
-}
-
-/// The run named by `--run` or `run = "…"`, with its path as shown.
-fn run_of(
-    input: &CostInput,
-    overrides: &Overrides,
-    at: &Located,
-) -> Result<Option<(RunRecord, String)>, CostError> {
-    let read = |p: &Path| {
-        crate::compare::baseline::load(p).map_err(|e| match e {
-            BaselineError::Read { cause, .. } => cause,
-            other => other.to_string(),
-        })
-    };
-    match (&overrides.run, &input.run) {
-        (Some(p), _) => read(p)
-            .map(|r| Some((r, p.display().to_string())))
-            .map_err(|cause| FileError {
-                file: p.clone(),
-                position: None,
-                field: Some("--run".into()),
-                message: cause,
-            }),
-        (None, Some(key)) => {
-            let p = beside(at.path, key.get_ref());
-            read(&p)
-                .map(|r| Some((r, key.get_ref().clone())))
-                .map_err(|cause| {
-                    at.error(
-                        Some(key.span()),
-                        Some("cost.run"),
-                        &format!(
-                            "{}: {cause}; give a path relative to this file",
-                            p.display()
-                        ),
-                    )
-                })
-        }
-        (None, None) => Ok(None),
-    }
 }
 
 /// One to [`MAX_VARIANTS`] variants with distinct, non-empty names.

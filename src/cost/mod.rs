@@ -20,6 +20,7 @@ pub mod render;
 pub mod render_sweep;
 pub mod result;
 mod rows;
+mod sources;
 pub mod sweep;
 mod values;
 pub mod whatif;

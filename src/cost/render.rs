@@ -136,9 +136,11 @@ fn notes(r: &CostResult) -> String {
         let _ = writeln!(out, "What-ifs applied: {}.", r.what_ifs.join("; "));
     }
     let _ = writeln!(out, "{}", r.burst_model);
+    out.push_str("Images:\n");
     for image in &r.images {
-        let _ = writeln!(out, "Image {image}.");
+        let _ = writeln!(out, "  {image}");
     }
+    out.push('\n');
     let _ = writeln!(
         out,
         "A month is {} days. Network path: {}. Pushes are priced as ingress (free); pulls at the path's egress price.",
