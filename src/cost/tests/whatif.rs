@@ -31,9 +31,15 @@ fn rate_sweeps_are_log_spaced_from_end_to_end() {
     let s: SweepSpec = "bandwidth=50MB/s..1GB/s".parse().unwrap();
     let v: Vec<f64> = s.values(5).iter().map(|v| v.number()).collect();
     assert_eq!(v.len(), 5);
-    assert!((v[0] - 50e6).abs() < 1e-3 && (v[4] - 1e9).abs() < 1e-3, "{v:?}");
+    assert!(
+        (v[0] - 50e6).abs() < 1e-3 && (v[4] - 1e9).abs() < 1e-3,
+        "{v:?}"
+    );
     let ratios: Vec<f64> = v.windows(2).map(|w| w[1] / w[0]).collect();
-    assert!(ratios.iter().all(|r| (r - ratios[0]).abs() < 1e-9), "{ratios:?}");
+    assert!(
+        ratios.iter().all(|r| (r - ratios[0]).abs() < 1e-9),
+        "{ratios:?}"
+    );
 }
 
 #[test]
