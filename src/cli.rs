@@ -152,9 +152,31 @@ pub struct CostArgs {
     /// Where cost.md, cost.json and charts/cost.svg|png go.
     #[arg(long, default_value = "results/cost", value_name = "DIR")]
     pub out: PathBuf,
-    /// Print the result as JSON instead of the table.
+    /// Print the result as JSON instead of the table (with --sweep: `{"cost": …, "sweep": …}`).
     #[arg(long)]
     pub json: bool,
+    /// The model's calibration (`coldbench calibrate`), instead of the file's `calibration`.
+    #[arg(long, value_name = "FILE")]
+    pub calibration: Option<PathBuf>,
+    /// A run directory or run.json for `from_run` variants, instead of the file's `run`.
+    #[arg(long, value_name = "DIR")]
+    pub run: Option<PathBuf>,
+    /// Change one input after reading the file, e.g. `size=100MB` (the last variant),
+    /// `nodes=500` (deploy and burst nodes), `bandwidth=1GB/s`; repeatable.
+    #[arg(long = "what-if", value_name = "KEY=VALUE")]
+    pub what_if: Vec<crate::cost::whatif::WhatIf>,
+    /// Step one input over a range, e.g. `bandwidth=50MB/s..1GB/s` (log-spaced for sizes and
+    /// rates); writes sweep.md, sweep.json and charts/sweep.svg|png.
+    #[arg(long, value_name = "KEY=FROM..TO")]
+    pub sweep: Option<crate::cost::sweep::SweepSpec>,
+    /// Steps of --sweep, 2 to 100 (`cost::sweep::MAX_STEPS`).
+    #[arg(
+        long,
+        default_value_t = crate::cost::sweep::DEFAULT_STEPS as u32,
+        requires = "sweep",
+        value_parser = clap::value_parser!(u32).range(2..=crate::cost::sweep::MAX_STEPS as i64)
+    )]
+    pub steps: u32,
 }
 
 /// `coldbench calibrate`.

@@ -59,14 +59,23 @@ pub fn calculate(loaded: &Loaded) -> CostResult {
         currency: c.clone(),
         days_per_month: DAYS_PER_MONTH,
         network_path: t.network_path,
-        variants: loaded
-            .input
-            .variants
-            .iter()
-            .map(|v| v.name.get_ref().clone())
-            .collect(),
+        variants: loaded.images.iter().map(|v| v.name.clone()).collect(),
         figures: rows.0,
         prices,
+        burst_model: burst_model_note(loaded),
+        images: loaded
+            .images
+            .iter()
+            .map(|v| {
+                format!(
+                    "{}: {} sizes, layers from {}",
+                    v.name,
+                    v.provenance.label(),
+                    v.layers_from
+                )
+            })
+            .collect(),
+        what_ifs: loaded.what_ifs.clone(),
     }
 }
 
@@ -78,4 +87,21 @@ fn price(what: &str, amount: f64, unit: String, source: &str, read: &str) -> Pri
         source: source.into(),
         read: read.into(),
     }
+}
+
+/// The burst model in one line: which parameters, and the shape it simulates.
+fn burst_model_note(loaded: &Loaded) -> String {
+    let m = &loaded.model;
+    let params = match &m.calibration {
+        Some(p) => format!("the model calibrated in {}", p.display()),
+        None => "the model's default parameters (uncalibrated: pass --calibration or set calibration = \"calibration.toml\")".into(),
+    };
+    let shape = match super::burst::shape(&loaded.input.traffic) {
+        Some(s) => format!(
+            "{} pulling nodes (burst nodes that miss the cache) with {} replicas spread over them",
+            s.nodes, s.replicas
+        ),
+        None => "no node pulls (every burst node hits the cache)".into(),
+    };
+    format!("Bursts: {params}; {shape}.")
 }

@@ -15,12 +15,27 @@ pub struct CostFile {
     pub cost: CostInput,
 }
 
+/// A scenario file read for its `[cost]` table only: its other keys are `coldbench run`'s.
+#[derive(Debug, Clone, Deserialize)]
+pub struct ScenarioCost {
+    /// The `[cost]` table, when the scenario has one.
+    pub cost: Option<CostInput>,
+}
+
 /// `[cost]`.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CostInput {
     /// The prices file, relative to this file.
     pub pricing: Spanned<String>,
+    /// `calibration.toml` (`coldbench calibrate`), relative to this file: the burst model's
+    /// parameters. Without it the model runs on its defaults, labelled uncalibrated.
+    #[serde(default)]
+    pub calibration: Option<Spanned<String>>,
+    /// A run directory or run.json, relative to this file: where `from_run` variants take
+    /// their measured image.
+    #[serde(default)]
+    pub run: Option<Spanned<String>>,
     /// `[cost.traffic]`: how often the image moves.
     pub traffic: Traffic,
     /// `[cost.registry]`: bandwidths.
@@ -106,6 +121,9 @@ pub struct Registry {
     /// One node's (or CI runner's) downlink; unlimited when absent.
     #[serde(default, deserialize_with = "values::rate_opt")]
     pub node_bandwidth: Option<Rate>,
+    /// Delay before each response head, seconds (the burst model's round trips); 0 when absent.
+    #[serde(default, deserialize_with = "values::duration")]
+    pub latency: f64,
 }
 
 /// `[cost.ci]`.
@@ -152,12 +170,20 @@ pub struct Storage {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Variant {
-    /// Its name, as shown in the table.
+    /// Its name, as shown in the table (and looked up in the run or the calibration).
     pub name: Spanned<String>,
-    /// Compressed size: what moves over the wire and what the registry stores.
-    #[serde(deserialize_with = "values::size")]
-    pub size: ByteSize,
-    /// Uncompressed size (shown; extraction is the calibrated model's, later).
+    /// Compressed size: what moves over the wire and what the registry stores. Absent with
+    /// `from_run`, or when the calibration's `[images]` has this name.
+    #[serde(default, deserialize_with = "values::size_opt")]
+    pub size: Option<ByteSize>,
+    /// Uncompressed size: what the burst model extracts; 3 × `size` when absent.
     #[serde(default, deserialize_with = "values::size_opt")]
     pub uncompressed: Option<ByteSize>,
+    /// Layers the given size is split into for the burst model (equal parts); default
+    /// [`super::image::DEFAULT_LAYERS`].
+    #[serde(default)]
+    pub layers: Option<Spanned<u32>>,
+    /// `true`: take the size and layers from the run's variant of the same name (measured).
+    #[serde(default)]
+    pub from_run: Option<Spanned<bool>>,
 }

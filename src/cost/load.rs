@@ -1,9 +1,13 @@
-//! Reading a cost file and its prices, with errors at `file:line:column`.
+//! Reading a cost file (or a scenario's `[cost]`) and its prices, with errors at
+//! `file:line:column`; the calibration and run it names are [`super::sources`].
 
 use std::path::{Path, PathBuf};
 
-use super::input::{CostFile, CostInput};
+use super::image::{resolve, CostImage, Sources};
+use super::input::{CostFile, CostInput, ScenarioCost};
 use super::pricing::Pricing;
+use super::sources::{burst_model, run_of};
+pub use super::sources::{BurstModel, Overrides};
 use crate::located::{read_text, FileError, Located};
 use crate::scenario::limits::MAX_VARIANTS;
 use crate::units::clip;
@@ -14,7 +18,7 @@ pub type CostError = FileError;
 /// A cost file with its prices, both checked.
 #[derive(Debug, Clone)]
 pub struct Loaded {
-    /// The cost file.
+    /// The cost file (or scenario).
     pub path: PathBuf,
     /// Its `[cost]` table.
     pub input: CostInput,
@@ -22,40 +26,94 @@ pub struct Loaded {
     pub pricing_path: PathBuf,
     /// The prices.
     pub pricing: Pricing,
+    /// Each variant's image, in file order.
+    pub images: Vec<CostImage>,
+    /// The burst model.
+    pub model: BurstModel,
+    /// What-ifs applied so far, as shown (`size=100MB (distroless: 150 MB → 100 MB)`).
+    pub what_ifs: Vec<String>,
 }
 
 /// Reads and checks the cost file at `path` and the prices it names.
 pub fn load(path: &Path) -> Result<Loaded, CostError> {
+    load_with(path, &Overrides::default())
+}
+
+/// [`load`] with the calibration and run of `overrides` in place of the file's.
+pub fn load_with(path: &Path, overrides: &Overrides) -> Result<Loaded, CostError> {
     let text = read_text(path, "cost file")?;
     let at = Located { path, text: &text };
-    let file: CostFile = at.parse()?;
-    let input = file.cost;
+    let input = cost_table(&at)?;
     check_variants(&input, &at)?;
-    let relative = input.pricing.get_ref();
-    let pricing_path = path.parent().unwrap_or(Path::new("")).join(relative);
-    let pricing_text = read_text(&pricing_path, "pricing file").map_err(|e| {
-        at.error(
-            Some(input.pricing.span()),
-            Some("cost.pricing"),
-            &format!(
-                "{}: {}; give a path relative to this file",
-                e.file.display(),
-                e.message
-            ),
-        )
-    })?;
+    let pricing_path = beside(path, input.pricing.get_ref());
+    let pricing_text = read_text(&pricing_path, "pricing file")
+        .map_err(|e| referenced(&at, &input.pricing, "cost.pricing", &e))?;
     let pricing: Pricing = Located {
         path: &pricing_path,
         text: &pricing_text,
     }
     .parse()?;
     check_keys(&input, &pricing, &at, &pricing_path)?;
+    let (model, calibration) = burst_model(&input, overrides, &at)?;
+    let run = run_of(&input, overrides, &at)?;
+    let sources = Sources {
+        run: run.as_ref().map(|(r, p)| (r, p.clone())),
+        calibration: calibration.as_ref(),
+    };
+    let images = input
+        .variants
+        .iter()
+        .enumerate()
+        .map(|(i, v)| resolve(v, i, &sources, &at))
+        .collect::<Result<Vec<_>, _>>()?;
     Ok(Loaded {
         path: path.to_path_buf(),
         input,
         pricing_path,
         pricing,
+        images,
+        model,
+        what_ifs: Vec::new(),
     })
+}
+
+/// The `[cost]` table of a cost file (nothing else allowed) or of a scenario (a file with
+/// `[[variant]]`: its other keys are `coldbench run`'s and ignored here).
+fn cost_table(at: &Located) -> Result<CostInput, CostError> {
+    let table: toml::Table = at.parse()?;
+    if !table.contains_key("variant") {
+        return Ok(at.parse::<CostFile>()?.cost);
+    }
+    at.parse::<ScenarioCost>()?.cost.ok_or_else(|| {
+        at.error(
+            None,
+            Some("cost"),
+            "this scenario has no [cost] table: add one (README \"What-if\") or give a cost file such as scenarios/cost/cost-example.toml",
+        )
+    })
+}
+
+/// `relative` resolved against the directory of `file`.
+pub(super) fn beside(file: &Path, relative: &str) -> PathBuf {
+    file.parent().unwrap_or(Path::new("")).join(relative)
+}
+
+/// A file named at `key` that cannot be read, located at the key.
+pub(super) fn referenced(
+    at: &Located,
+    key: &toml::Spanned<String>,
+    field: &str,
+    e: &FileError,
+) -> CostError {
+    at.error(
+        Some(key.span()),
+        Some(field),
+        &format!(
+            "{}: {}; give a path relative to this file",
+            e.file.display(),
+            e.message
+        ),
+    )
 }
 
 /// One to [`MAX_VARIANTS`] variants with distinct, non-empty names.

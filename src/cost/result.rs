@@ -8,10 +8,14 @@ use super::input::NetworkPath;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Provenance {
-    /// From a run (a later version reads run directories).
+    /// From a run (`from_run`) or the images a calibration was fitted on.
     Measured,
-    /// From the physics floor (wire time at the bandwidth); a calibrated model replaces it.
-    Modelled,
+    /// Transfer time at the bandwidth, no latency or extraction: a lower bound.
+    WireFloor,
+    /// The cold-start model with a calibration's parameters.
+    Calibrated,
+    /// The cold-start model with its default parameters (no calibration given).
+    Uncalibrated,
     /// Arithmetic on the given volumes, sizes and prices.
     Given,
 }
@@ -21,9 +25,22 @@ impl Provenance {
     pub fn label(self) -> &'static str {
         match self {
             Provenance::Measured => "measured",
-            Provenance::Modelled => "modelled (wire floor)",
+            Provenance::WireFloor => "modelled (wire floor)",
+            Provenance::Calibrated => "modelled (calibrated model)",
+            Provenance::Uncalibrated => "modelled (uncalibrated)",
             Provenance::Given => "given",
         }
+    }
+
+    /// The labels of `each` (one per variant), once each, in order: `measured / given`.
+    pub fn labels(each: &[Provenance]) -> String {
+        let mut seen: Vec<&str> = Vec::new();
+        for p in each {
+            if !seen.contains(&p.label()) {
+                seen.push(p.label());
+            }
+        }
+        seen.join(" / ")
     }
 }
 
@@ -36,8 +53,8 @@ pub struct Figure {
     pub label: &'static str,
     /// Unit of every value (`GB/day`, `USD/day`, `s`).
     pub unit: String,
-    /// Where the values come from.
-    pub provenance: Provenance,
+    /// Where each value comes from, one per variant.
+    pub provenance: Vec<Provenance>,
     /// One value per variant, in file order.
     pub values: Vec<f64>,
     /// First variant minus the second (what the second saves), when there are two.
@@ -74,6 +91,12 @@ pub struct CostResult {
     pub figures: Vec<Figure>,
     /// The prices used.
     pub prices: Vec<PriceUsed>,
+    /// The burst model in force, in one line.
+    pub burst_model: String,
+    /// Per variant, where its sizes and layers come from.
+    pub images: Vec<String>,
+    /// The what-ifs applied, as shown.
+    pub what_ifs: Vec<String>,
 }
 
 impl CostResult {

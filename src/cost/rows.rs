@@ -1,10 +1,10 @@
 //! The figures, row by row: traffic and money, CI minutes, and the capacity a burst misses.
 
+use super::burst::{burst_timing, BurstTiming};
 use super::formulas::*;
 use super::input::NetworkPath;
 use super::load::Loaded;
 use super::result::{Figure, Provenance, COST_COMPONENTS};
-use crate::analysis::burst_floor_us;
 
 /// The figures being built.
 pub(super) struct Rows(pub(super) Vec<Figure>);
@@ -18,7 +18,22 @@ impl Rows {
         provenance: Provenance,
         values: Vec<f64>,
     ) {
-        let difference = (values.len() >= 2).then(|| values[0] - values[1]);
+        let each = vec![provenance; values.len()];
+        self.push_each(key, label, unit, each, values);
+    }
+
+    /// A row whose values come from different places (a measured and a given size).
+    fn push_each(
+        &mut self,
+        key: &'static str,
+        label: &'static str,
+        unit: String,
+        provenance: Vec<Provenance>,
+        values: Vec<f64>,
+    ) {
+        let difference = (values.len() >= 2)
+            .then(|| values[0] - values[1])
+            .filter(|d| d.is_finite());
         self.0.push(Figure {
             key,
             label,
@@ -41,19 +56,31 @@ impl Rows {
         let (i, p) = (&loaded.input, &loaded.pricing);
         let t = &i.traffic;
         let c = &p.currency;
-        let sizes: Vec<u64> = i.variants.iter().map(|v| v.size.0).collect();
+        let sizes: Vec<u64> = loaded.images.iter().map(|v| v.compressed).collect();
         let per = |f: &dyn Fn(u64) -> f64| sizes.iter().map(|&s| f(s)).collect::<Vec<f64>>();
         let (pushes, pulls, node_pulls) = moves_per_day(t);
         let nat = t.network_path == NetworkPath::NatGateway;
         let egress = p.egress[t.network_path.key()].per_gb;
         let mut r = Rows(Vec::new());
-        use Provenance::{Given, Modelled};
-        r.push(
+        use Provenance::Given;
+        let from: Vec<Provenance> = loaded.images.iter().map(|v| v.provenance).collect();
+        r.push_each(
             "size",
             "image size (compressed)",
             "GB".into(),
-            Given,
+            from.clone(),
             per(&|s| s as f64 / GB),
+        );
+        r.push_each(
+            "uncompressed",
+            "image size (uncompressed)",
+            "GB".into(),
+            from,
+            loaded
+                .images
+                .iter()
+                .map(|v| v.uncompressed as f64 / GB)
+                .collect(),
         );
         let gb_day = |s: u64| s as f64 * (pushes + pulls + node_pulls) / GB;
         r.push(
@@ -95,7 +122,7 @@ impl Rows {
             per(&|s| s as f64 / GB * keep),
         );
         r.ci_rows(loaded, &sizes, pushes + pulls);
-        r.burst_rows(loaded, &sizes);
+        r.burst_rows(loaded);
         let total: Vec<f64> = (0..sizes.len())
             .map(|k| {
                 COST_COMPONENTS
@@ -105,12 +132,13 @@ impl Rows {
             })
             .collect();
         let month = total.iter().map(|d| d * DAYS_PER_MONTH).collect();
-        r.push("total_cost", "total", format!("{c}/day"), Modelled, total);
+        let model = loaded.model.provenance;
+        r.push("total_cost", "total", format!("{c}/day"), model, total);
         r.push(
             "total_cost_month",
             "total per month (30 days)",
             format!("{c}/month"),
-            Modelled,
+            model,
             month,
         );
         r
@@ -118,7 +146,7 @@ impl Rows {
 
     /// Image transfer, dependency install, billed minutes and their price.
     fn ci_rows(&mut self, loaded: &Loaded, sizes: &[u64], moves: f64) {
-        use Provenance::{Given, Modelled};
+        use Provenance::{Given, WireFloor};
         let (i, p) = (&loaded.input, &loaded.pricing);
         let (t, ci) = (&i.traffic, &i.ci);
         let minute = &p.ci_minute[ci.minute_price.get_ref()];
@@ -130,14 +158,28 @@ impl Rows {
             "pull_seconds",
             "one pull at the registry bandwidth",
             "s".into(),
-            Modelled,
+            WireFloor,
             per(&|s| transfer_seconds(s, rate)),
         );
+        let measured: Vec<f64> = loaded
+            .images
+            .iter()
+            .map(|v| v.pull_p50_s.unwrap_or(f64::NAN))
+            .collect();
+        if measured.iter().any(|v| v.is_finite()) {
+            self.push(
+                "measured_pull_p50",
+                "pull p50 in the run (its own bandwidth)",
+                "s".into(),
+                Provenance::Measured,
+                measured,
+            );
+        }
         self.push(
             "ci_move_seconds",
             "CI time moving the image",
             "s/day".into(),
-            Modelled,
+            WireFloor,
             per(&|s| moves * transfer_seconds(s, rate)),
         );
         let deps = dependency_seconds(builds, share, ci.deps_install_cold, ci.deps_install_cached);
@@ -181,7 +223,7 @@ impl Rows {
             "ci_minutes",
             "CI billed minutes (rounded up per job)",
             "min/day".into(),
-            Modelled,
+            WireFloor,
             per(&minutes),
         );
         let c = &p.currency;
@@ -189,52 +231,51 @@ impl Rows {
             "ci_cost",
             "CI minutes",
             format!("{c}/day"),
-            Modelled,
+            WireFloor,
             per(&|s| minutes(s) * minute.per_minute),
         );
     }
 
-    /// Time to full capacity per burst (wire floor) and the capacity it misses.
-    fn burst_rows(&mut self, loaded: &Loaded, sizes: &[u64]) {
-        use Provenance::Modelled;
+    /// Time to full capacity per burst (the model, beside the wire floor) and the capacity
+    /// it misses.
+    fn burst_rows(&mut self, loaded: &Loaded) {
         let (i, p) = (&loaded.input, &loaded.pricing);
         let t = &i.traffic;
-        let pulling = burst_nodes_pulling(t);
-        let node_rate = i.registry.node_bandwidth.map(|r| r.bytes_per_sec());
-        let full = |s: u64| {
-            if pulling == 0 {
-                return 0.0;
-            }
-            burst_floor_us(
-                pulling,
-                s,
-                Some(i.registry.bandwidth.bytes_per_sec()),
-                node_rate,
-            )
-            .map_or(0.0, |us| us as f64 / 1e6)
-        };
-        let per = |f: &dyn Fn(u64) -> f64| sizes.iter().map(|&s| f(s)).collect::<Vec<f64>>();
-        let waiting = f64::from(t.burst_replicas) * pulling as f64 / f64::from(t.burst_nodes);
+        let model = loaded.model.provenance;
+        let timing: Vec<BurstTiming> = loaded
+            .images
+            .iter()
+            .map(|v| burst_timing(&v.model, t, &i.registry, &loaded.model.params))
+            .collect();
+        let per = |f: &dyn Fn(&BurstTiming) -> f64| timing.iter().map(f).collect::<Vec<f64>>();
         self.push(
             "burst_full_seconds",
             "time to full capacity per burst",
             "s".into(),
-            Modelled,
-            per(&full),
+            model,
+            per(&|b| b.full_seconds),
+        );
+        self.push(
+            "burst_floor_seconds",
+            "  its wire floor (a lower bound)",
+            "s".into(),
+            Provenance::WireFloor,
+            per(&|b| b.floor_seconds),
         );
         self.push(
             "capacity_seconds",
             "capacity lost (replica-seconds)",
             "replica-s/day".into(),
-            Modelled,
-            per(&|s| t.bursts_per_day * waiting * full(s)),
+            model,
+            per(&|b| t.bursts_per_day * b.capacity_seconds),
         );
-        let node_hours = |s: u64| t.bursts_per_day * pulling as f64 * full(s) / 3600.0;
+        let node_hours =
+            |b: &BurstTiming| t.bursts_per_day * f64::from(b.pulling) * b.full_seconds / 3600.0;
         self.push(
             "node_hours",
             "node-hours lost",
             "node-h/day".into(),
-            Modelled,
+            model,
             per(&node_hours),
         );
         let hour = p.node_hour[i.nodes.hour_price.get_ref()].per_hour;
@@ -243,8 +284,8 @@ impl Rows {
             "capacity_cost",
             "capacity lost",
             format!("{c}/day"),
-            Modelled,
-            per(&|s| node_hours(s) * hour),
+            model,
+            per(&|b| node_hours(b) * hour),
         );
     }
 }

@@ -14,6 +14,7 @@ mod phases;
 mod png;
 mod size_pull;
 mod style;
+mod sweep;
 #[cfg(test)]
 mod tests;
 
@@ -25,6 +26,7 @@ use plotters::style::FontStyle;
 
 pub use cost::cost_chart;
 pub use history::history_charts;
+pub use sweep::sweep_chart;
 
 use crate::analysis::{self, Analysis};
 use crate::results::RunRecord;
