@@ -51,6 +51,7 @@ impl CostImage {
             *l = LayerSize {
                 compressed: scale(l.compressed),
                 uncompressed: scale(l.uncompressed),
+                files: scale(l.files),
             };
         }
         self.provenance = Provenance::Given;
@@ -71,6 +72,7 @@ pub fn split(compressed: u64, uncompressed: u64, layers: u32) -> ImageModel {
             .map(|i| LayerSize {
                 compressed: part(compressed, i),
                 uncompressed: part(uncompressed, i),
+                files: 0,
             })
             .collect(),
         metadata_bytes: 0,
@@ -173,7 +175,7 @@ fn from_record(run: &RunRecord, path: &str, name: &str) -> Option<CostImage> {
         uncompressed: v.image.uncompressed_size,
         provenance: Provenance::Measured,
         layers_from: format!("run {path} ({})", run.run_id),
-        model: ImageModel::from_stored(&v.image),
+        model: ImageModel::from_variant(v),
         pull_p50_s: pull,
     })
 }

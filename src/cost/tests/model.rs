@@ -79,6 +79,7 @@ fn calibration_file(dir: &Path) -> PathBuf {
         ImageEntry {
             compressed: vec![30_000_000, 10_000_000],
             uncompressed: vec![90_000_000, 25_000_000],
+            files: vec![],
             metadata_bytes: 4_000,
         },
     );
@@ -157,6 +158,7 @@ fn a_variant_without_size_takes_the_calibrations_image() {
     let entry = ImageEntry {
         compressed: vec![30_000_000, 10_000_000],
         uncompressed: vec![90_000_000, 25_000_000],
+        files: vec![],
         metadata_bytes: 4_000,
     };
     let expected = simulate_burst(&entry.to_model(), &shape(), &fitted(), &links());
