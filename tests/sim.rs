@@ -420,3 +420,45 @@ fn a_malformed_calibration_is_located_in_its_file() {
         .code(2)
         .stderr(predicate::str::contains("cal.toml:1:13"));
 }
+
+/// `--shared-cores 2` (or `[sim] shared_cores`) makes the nodes of a simulated burst share two
+/// cores, as coldbench's own emulated nodes do: never faster than a CPU per node, and a value
+/// that is not a number of cores exits 2 where it was given.
+#[test]
+fn shared_cores_slow_a_burst_and_are_checked() {
+    let dir = tempfile::tempdir().unwrap();
+    let full_capacity = |extra: &[&str], out: &str| -> u64 {
+        let results = dir.path().join(out);
+        coldbench()
+            .args(["run", "--no-progress", "--no-report", "--driver", "sim"])
+            .args(extra)
+            .arg("--results-dir")
+            .arg(&results)
+            .arg(repo("scenarios/burst.toml"))
+            .assert()
+            .success();
+        let text = std::fs::read_to_string(run_dir(&results).join("run.json")).unwrap();
+        let record: RunRecord = serde_json::from_str(&text).unwrap();
+        record
+            .bursts
+            .iter()
+            .filter_map(|b| b.full_ready_us)
+            .max()
+            .unwrap()
+    };
+    let own = full_capacity(&[], "own");
+    let shared = full_capacity(&["--shared-cores", "2"], "shared");
+    let one = full_capacity(&["--shared-cores", "1"], "one");
+    assert!(own < shared && shared < one, "{own} {shared} {one}");
+    coldbench()
+        .args(["run", "--driver", "sim", "--shared-cores", "0"])
+        .arg(repo("scenarios/burst.toml"))
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("--shared-cores"));
+    let bad = "driver = \"sim\"\n[sim]\nshared_cores = -1\n[[variant]]\nname = \"a\"\nsynth = { size = \"2MB\" }\n";
+    run_text(dir.path(), "cores.toml", bad)
+        .code(2)
+        .stderr(predicate::str::contains("cores.toml:3:16"))
+        .stderr(predicate::str::contains("above 0"));
+}
