@@ -148,7 +148,7 @@ pub fn conclude(
     markdown: Option<&str>,
 ) -> u8 {
     if !conclusion.is_empty() {
-        print!("{}", conclusion.render(Format::Terminal));
+        super::out(&conclusion.render(Format::Terminal));
     }
     if let Err(message) = write_files(new, conclusion, checks, dir, markdown) {
         eprintln!("error: {message}");

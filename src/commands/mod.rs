@@ -15,6 +15,16 @@ use crate::results::RunRecord;
 use crate::run::{run as run_scenario, RunError};
 use check::{conclude, Checks, Conclusion};
 
+/// Writes `text` to stdout; a reader that went away (`| head`) is not an error worth a panic:
+/// the run's files are already written.
+pub(crate) fn out(text: &str) {
+    use std::io::Write;
+    let mut stdout = std::io::stdout().lock();
+    let _ = stdout
+        .write_all(text.as_bytes())
+        .and_then(|()| stdout.flush());
+}
+
 fn print_error(e: &dyn std::error::Error) {
     for line in error_lines(e) {
         eprintln!("{line}");
@@ -55,8 +65,8 @@ pub async fn run(args: &RunArgs) -> u8 {
     };
     match run_scenario(&args.options()).await {
         Ok(outcome) => {
-            print!("{}", report::table::render(&outcome.record));
-            println!("results: {}", outcome.dir.display());
+            out(&report::table::render(&outcome.record));
+            out(&format!("results: {}\n", outcome.dir.display()));
             if let Err(code) = write_run_files(args, &outcome.record, &outcome.dir, &targets) {
                 return code;
             }
@@ -71,7 +81,7 @@ pub async fn run(args: &RunArgs) -> u8 {
             );
             if let Some(name) = &args.save_baseline {
                 match save_baseline(&outcome.dir, &args.results_dir, name) {
-                    Ok(dir) => println!("baseline {name:?} saved: {}", dir.display()),
+                    Ok(dir) => out(&format!("baseline {name:?} saved: {}\n", dir.display())),
                     Err(e) => {
                         print_error(&e);
                         return 1;
@@ -128,10 +138,10 @@ fn write_run_files(
 ) -> Result<(), u8> {
     if !args.no_report {
         match report::files::write_report(record, dir) {
-            Ok(_) => println!(
-                "report:  {}/report.html, summary.md, charts/",
+            Ok(_) => out(&format!(
+                "report:  {}/report.html, summary.md, charts/\n",
                 dir.display()
-            ),
+            )),
             Err(e) => {
                 print_error(&e);
                 return Err(1);
