@@ -462,3 +462,24 @@ fn shared_cores_slow_a_burst_and_are_checked() {
         .stderr(predicate::str::contains("cores.toml:3:16"))
         .stderr(predicate::str::contains("above 0"));
 }
+
+/// A reader that goes away (`coldbench run … | head -1`) ends nothing badly: the run is
+/// written, the exit code is 0, and nothing panics.
+#[test]
+fn a_closed_stdout_is_no_panic() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("coldbench"))
+        .args(["run", "--no-progress", "--driver", "sim", "--results-dir"])
+        .arg(dir.path())
+        .arg(repo("scenarios/quickstart.toml"))
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    let output = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert!(output.status.success(), "{:?}: {stderr}", output.status);
+    assert!(run_dir(dir.path()).join("run.json").exists());
+}
