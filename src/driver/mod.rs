@@ -8,6 +8,7 @@
 //! `Driver`: it bypasses the trait, because the model computes whole steps (a burst's nodes
 //! share the egress), and [`crate::run::run_scenario`] dispatches a simulated scenario to it.
 
+pub mod containerd;
 pub mod docker;
 pub mod sim;
 
