@@ -72,6 +72,7 @@ fn pod(setup: &Setup, name: &str) -> PodSpec {
         ),
         port: free_port().unwrap(),
         env: BTreeMap::new(),
+        log_dir: Some(setup.node.dir().join("logs").join(name)),
     }
 }
 

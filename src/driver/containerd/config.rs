@@ -116,6 +116,15 @@ pub fn hosts_toml(host_port: &str) -> String {
     )
 }
 
+/// Writes `certs.d/<name>/hosts.toml` sending pulls of registry host `name` to `host_port`
+/// (`127.0.0.1:PORT`) over plain HTTP. containerd reads these per pull, so a running node picks
+/// up a new one at once.
+pub fn write_hosts(layout: &NodeLayout, name: &str, host_port: &str) -> std::io::Result<()> {
+    let dir = layout.certs_d().join(name);
+    std::fs::create_dir_all(&dir)?;
+    std::fs::write(dir.join("hosts.toml"), hosts_toml(host_port))
+}
+
 /// Writes `config.toml` and `certs.d/<host:port>/hosts.toml` for each registry address.
 pub fn write(
     layout: &NodeLayout,
@@ -124,11 +133,9 @@ pub fn write(
 ) -> std::io::Result<()> {
     std::fs::write(layout.config(), config_toml(layout, sandbox_image))?;
     for host_port in registries {
-        let dir = layout.certs_d().join(host_port);
-        std::fs::create_dir_all(&dir)?;
-        std::fs::write(dir.join("hosts.toml"), hosts_toml(host_port))?;
+        write_hosts(layout, host_port, host_port)?;
     }
-    for sub in ["cni/bin", "cni/net.d"] {
+    for sub in ["cni/bin", "cni/net.d", "certs.d"] {
         std::fs::create_dir_all(layout.dir.join(sub))?;
     }
     Ok(())

@@ -181,6 +181,11 @@ impl ContainerdNode {
         &self.layout.dir
     }
 
+    /// Sends the node's pulls of registry host `name` to `host_port` over plain HTTP.
+    pub fn route_registry(&self, name: &str, host_port: &str) -> std::io::Result<()> {
+        config::write_hosts(&self.layout, name, host_port)
+    }
+
     /// The node's CRI socket.
     pub fn socket(&self) -> PathBuf {
         self.layout.socket()

@@ -27,6 +27,8 @@ pub struct PodSpec {
     pub port: u16,
     /// Extra environment.
     pub env: BTreeMap<String, String>,
+    /// Where the container's output goes (`<dir>/<name>.log`); none when `None`.
+    pub log_dir: Option<std::path::PathBuf>,
 }
 
 impl PodSpec {
@@ -42,6 +44,11 @@ impl PodSpec {
                 attempt: 0,
             }),
             labels,
+            log_directory: self
+                .log_dir
+                .as_ref()
+                .map(|d| d.display().to_string())
+                .unwrap_or_default(),
             linux: Some(api::LinuxPodSandboxConfig {
                 security_context: Some(api::LinuxSandboxSecurityContext {
                     namespace_options: Some(api::NamespaceOption {
@@ -115,6 +122,10 @@ pub struct ColdStart {
 
 /// Runs the sandbox and creates the container in it; on a failed create the sandbox is removed.
 pub async fn create(cri: &Cri, pod: &PodSpec) -> Result<(StartedPod, Duration), String> {
+    if let Some(dir) = &pod.log_dir {
+        std::fs::create_dir_all(dir)
+            .map_err(|e| format!("creating the log directory {}: {e}", dir.display()))?;
+    }
     let t0 = Instant::now();
     let sandbox_id = cri
         .run_pod_sandbox(pod.sandbox_config())
