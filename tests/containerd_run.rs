@@ -111,3 +111,85 @@ async fn a_burst_pulls_once_per_containerd_node() {
     common::assert_follows_schema(&outcome.dir.join("run.json"));
     assert_nothing_left(&record.engine.endpoint);
 }
+
+/// Node directories of the containerd processes whose parent is `pid`.
+fn node_dirs_of(pid: u32) -> Vec<std::path::PathBuf> {
+    let mut dirs = Vec::new();
+    for entry in std::fs::read_dir("/proc").unwrap().flatten() {
+        let Ok(child) = entry.file_name().to_string_lossy().parse::<u32>() else {
+            continue;
+        };
+        let stat = std::fs::read_to_string(format!("/proc/{child}/stat")).unwrap_or_default();
+        let ppid = stat
+            .rfind(')')
+            .and_then(|i| stat[i + 1..].split_whitespace().nth(1))
+            .and_then(|p| p.parse::<u32>().ok());
+        if ppid != Some(pid) {
+            continue;
+        }
+        let cmd = std::fs::read(format!("/proc/{child}/cmdline")).unwrap_or_default();
+        let cmd = String::from_utf8_lossy(&cmd).replace('\0', " ");
+        if let Some(config) = cmd.split_whitespace().find(|a| a.ends_with("/config.toml")) {
+            if let Some(dir) = std::path::Path::new(config).parent() {
+                dirs.push(dir.to_path_buf());
+            }
+        }
+    }
+    dirs
+}
+
+/// Ctrl-C during a burst on two containerd nodes: exit 130 and no containerd, shim, container,
+/// mount, shim socket or node directory left.
+#[test]
+fn ctrl_c_leaves_no_containerd_node_behind() {
+    use std::process::{Command, Stdio};
+    use std::time::{Duration, Instant};
+    if !common::containerd() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("burst.toml");
+    std::fs::write(&path, BURST.replace("repetitions = 1", "repetitions = 200")).unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_coldbench"))
+        .args(["run", "--no-progress", "--results-dir"])
+        .arg(dir.path().join("results"))
+        .arg(&path)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let mut nodes = Vec::new();
+    while nodes.len() < 2 {
+        assert!(Instant::now() < deadline, "the nodes did not start");
+        std::thread::sleep(Duration::from_millis(50));
+        nodes = node_dirs_of(child.id());
+    }
+    // Let pods come and go for a while, noting every shim socket seen.
+    let mut sockets = std::collections::BTreeSet::new();
+    let watch_until = Instant::now() + Duration::from_secs(3);
+    while Instant::now() < watch_until {
+        for node in &nodes {
+            sockets.extend(coldbench::driver::containerd::node::shim_sockets(node));
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert!(!sockets.is_empty(), "no pod ran within 3 s");
+    common::run(Command::new("kill").args(["-INT", &child.id().to_string()]));
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let status = loop {
+        if let Some(s) = child.try_wait().unwrap() {
+            break s;
+        }
+        assert!(Instant::now() < deadline, "no exit after Ctrl-C");
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert_eq!(status.code(), Some(130));
+    for node in &nodes {
+        let left = coldbench::driver::containerd::node::remains(node);
+        assert!(left.is_empty(), "{} left {left:?}", node.display());
+        assert!(!node.exists(), "{} remains", node.display());
+    }
+    let kept: Vec<_> = sockets.iter().filter(|s| s.exists()).collect();
+    assert!(kept.is_empty(), "shim sockets left: {kept:?}");
+}
