@@ -1,8 +1,8 @@
 //! The CRI gRPC client (`runtime.v1`: `RuntimeService` and `ImageService`) over a unix socket.
 //!
-//! The messages and client stubs are generated at build time from the vendored
-//! `proto/cri/api.proto` (Kubernetes' `cri-api`, as packaged by the `k8s-cri` crate) with protox
-//! and tonic-prost-build. `k8s-cri` itself is not a dependency because its build script needs a
+//! The messages and client stubs are generated at build time from `proto/cri/runtime.proto`
+//! (the part of the CRI coldbench calls, with the CRI's field numbers) with protox and
+//! tonic-prost-build. The `k8s-cri` crate is not a dependency because its build script needs a
 //! system `protoc`.
 
 use std::path::{Path, PathBuf};
@@ -118,7 +118,6 @@ impl Cri {
     ) -> Result<String, CriError> {
         let request = api::PullImageRequest {
             image: Some(image_spec(reference)),
-            auth: None,
             sandbox_config: sandbox,
         };
         let mut client = self.images.clone();
