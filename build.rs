@@ -1,5 +1,7 @@
 //! Build script: records the git commit, and compiles `coldbench-hello` as a static binary that
-//! the library embeds, so synthetic images need nothing at run time (no cargo, no network).
+//! the library embeds, so synthetic images need nothing at run time (no cargo, no network), and
+//! generates the CRI gRPC client from `proto/cri/runtime.proto`, the part of the CRI coldbench
+//! calls (protox parses it in pure Rust, so no `protoc` is needed).
 
 use std::path::PathBuf;
 use std::process::Command;
@@ -15,6 +17,8 @@ fn main() {
         }
     }
     println!("cargo:rerun-if-env-changed=COLDBENCH_HELLO_BIN");
+    println!("cargo:rerun-if-changed=proto/cri/runtime.proto");
+    compile_cri();
 
     let commit = Command::new("git")
         .args(["rev-parse", "--short=12", "HEAD"])
@@ -69,4 +73,15 @@ fn main() {
         );
         std::fs::write(&hello, b"").expect("write placeholder");
     }
+}
+
+/// Generates `runtime.v1.rs` (CRI messages and the client stubs) into `OUT_DIR`.
+fn compile_cri() {
+    let fds = protox::compile(["proto/cri/runtime.proto"], ["proto/cri"])
+        .unwrap_or_else(|e| panic!("parsing proto/cri/runtime.proto: {e}"));
+    tonic_prost_build::configure()
+        .build_server(false)
+        .build_transport(false)
+        .compile_fds(fds)
+        .unwrap_or_else(|e| panic!("generating the CRI client from proto/cri/runtime.proto: {e}"));
 }

@@ -65,8 +65,9 @@ pub struct RunArgs {
     /// Hide the progress bar.
     #[arg(long)]
     pub no_progress: bool,
-    /// Use this driver instead of the scenario's: `sim` runs the scenario through the
-    /// cold-start model (no registry, no engine, no image bytes).
+    /// Use this driver instead of the scenario's: `containerd` cold-starts on fresh containerd
+    /// nodes over CRI (root); `sim` runs the scenario through the cold-start model (no registry,
+    /// no engine, no image bytes).
     #[arg(long, value_name = "DRIVER", value_parser = parse_driver)]
     pub driver: Option<DriverKind>,
     /// Simulated runs: the calibration.toml to model with, instead of `[sim] calibration`.
@@ -204,7 +205,6 @@ pub struct PredictArgs {
     pub export_markdown: Option<String>,
 }
 
-/// `docker` or `sim`.
 /// `--shared-cores`: above 0, at most [`crate::scenario::limits::MAX_SHARED_CORES`].
 fn parse_cores(text: &str) -> Result<f64, String> {
     let max = crate::scenario::limits::MAX_SHARED_CORES;
@@ -216,11 +216,13 @@ fn parse_cores(text: &str) -> Result<f64, String> {
     }
 }
 
+/// `docker`, `containerd` or `sim`.
 fn parse_driver(text: &str) -> Result<DriverKind, String> {
     match text {
         "docker" => Ok(DriverKind::Docker),
+        "containerd" => Ok(DriverKind::Containerd),
         "sim" => Ok(DriverKind::Sim),
-        _ => Err(format!("{text:?}: expected docker or sim")),
+        _ => Err(format!("{text:?}: expected docker, containerd or sim")),
     }
 }
 

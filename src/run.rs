@@ -170,6 +170,15 @@ pub async fn run_scenario(
         Ok(p) => p,
         Err(e) => return shut(registry, Err(e)).await,
     };
+    if *scenario.file.driver.get_ref() == DriverKind::Containerd {
+        // containerd nodes pin the harness's own pause image before measuring.
+        if let Err(e) = crate::image::synth::build_pause(registry.store()) {
+            let e = DriverError::Nodes(format!(
+                "building the pause image containerd nodes pin: {e}"
+            ));
+            return shut(registry, Err(e.into())).await;
+        }
+    }
     let node_set = tokio::select! {
         n = set_up(scenario, nodes, &progress) => n,
         _ = interrupt.recv() => Err(interrupted()),

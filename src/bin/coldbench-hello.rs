@@ -3,12 +3,20 @@
 //! Listens on `$HOST:$PORT` (defaults 127.0.0.1:8080) and answers every request with
 //! `200 OK` and a short body. Standard library only, so it builds as a small static binary
 //! that runs in a `FROM scratch` image.
+//!
+//! With `COLDBENCH_PAUSE` set it is a pod's pause (sandbox) container instead: it only sleeps
+//! until it is killed.
 
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::time::Duration;
 
 fn main() {
+    if std::env::var_os("COLDBENCH_PAUSE").is_some() {
+        loop {
+            std::thread::sleep(Duration::from_secs(3600));
+        }
+    }
     let host = std::env::var("HOST").unwrap_or_else(|_| "127.0.0.1".to_string());
     let port = std::env::var("PORT").unwrap_or_else(|_| "8080".to_string());
     let addr = format!("{host}:{port}");

@@ -4,10 +4,12 @@
 //! engine) from [`setup`] to [`Driver::teardown`]. The executors (`crate::execute`) call it in
 //! the kubelet's order — evict, pull, create, start, wait until ready, remove — and time every
 //! call themselves on tokio's clock; a driver only reports what the engine alone can tell
-//! (per-layer progress). Docker is implemented; containerd and kube plug in here. [`sim`] is not a
+//! (per-layer progress). Docker and containerd (fresh nodes over CRI) are implemented; kube plugs
+//! in here. [`sim`] is not a
 //! `Driver`: it bypasses the trait, because the model computes whole steps (a burst's nodes
 //! share the egress), and [`crate::run::run_scenario`] dispatches a simulated scenario to it.
 
+pub mod containerd;
 pub mod docker;
 pub mod sim;
 
@@ -143,6 +145,10 @@ pub async fn setup(
         DriverKind::Docker => {
             let driver =
                 docker::DockerDriver::setup(&scenario.file.docker, request, progress).await?;
+            Ok(Box::new(driver))
+        }
+        DriverKind::Containerd => {
+            let driver = containerd::ContainerdDriver::setup(request, progress).await?;
             Ok(Box::new(driver))
         }
         other => Err(DriverError::NotImplemented(format!(

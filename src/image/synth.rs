@@ -100,6 +100,48 @@ pub fn build(store: &Store, variant: &str, spec: &SynthSpec) -> Result<StoredIma
     super::local::store_image(store, &repository, "latest", &config_bytes, layers)
 }
 
+/// Repository of the harness's pause (pod sandbox) image in its registry.
+pub const PAUSE_REPOSITORY: &str = "coldbench-pause/pause";
+
+/// Builds the pod sandbox image containerd nodes pin, as `coldbench-pause/pause:latest`: one
+/// layer holding `coldbench-hello`, run with `COLDBENCH_PAUSE=1` so it only sleeps until killed.
+/// It lives outside the `coldbench/` namespace, so evicting the harness's images never touches it.
+pub fn build_pause(store: &Store) -> Result<StoredImage, ImageError> {
+    if HELLO_BINARY.is_empty() {
+        return Err(ImageError::NoHelloBinary);
+    }
+    let files = [FileSpec::bytes("coldbench-hello", 0o755, HELLO_BINARY)];
+    let layer = write_layer(store, &files, None, "pause")?;
+    let config = ImageConfig {
+        created: Some("1970-01-01T00:00:00Z".into()),
+        architecture: oci::host_architecture().into(),
+        os: "linux".into(),
+        config: RuntimeConfig {
+            user: None,
+            env: Some(vec!["PATH=/".into(), "COLDBENCH_PAUSE=1".into()]),
+            entrypoint: Some(vec![HELLO_PATH.into()]),
+            cmd: None,
+        },
+        rootfs: RootFs {
+            kind: "layers".into(),
+            diff_ids: vec![layer.diff_id.clone()],
+        },
+        history: vec![History {
+            created_by: Some(layer.created_by.clone()),
+            empty_layer: None,
+        }],
+    };
+    let config_bytes =
+        serde_json::to_vec(&config).map_err(|e| ImageError::Json("pause image config", e))?;
+    super::local::store_image(
+        store,
+        PAUSE_REPOSITORY,
+        "latest",
+        &config_bytes,
+        vec![layer],
+    )
+}
+
 /// A stable 64-bit seed from a variant name (FNV-1a).
 fn name_seed(name: &str) -> u64 {
     name.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| {

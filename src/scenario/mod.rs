@@ -263,12 +263,12 @@ fn check_sample_count(file: &ScenarioFile) -> Result<(), Invalid> {
 /// The Docker driver and the simulator are available.
 fn check_driver(driver: &toml::Spanned<DriverKind>) -> Result<(), Invalid> {
     match *driver.get_ref() {
-        DriverKind::Docker | DriverKind::Sim => Ok(()),
+        DriverKind::Docker | DriverKind::Containerd | DriverKind::Sim => Ok(()),
         other => Err((
             Some(driver.span()),
             "driver".into(),
             format!(
-                "driver \"{}\" is not available yet; use \"docker\" or \"sim\"",
+                "driver \"{}\" is not available yet; use \"docker\", \"containerd\" or \"sim\"",
                 format!("{other:?}").to_lowercase()
             ),
         )),

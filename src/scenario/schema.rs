@@ -70,6 +70,8 @@ pub enum DriverKind {
     /// A Docker engine through its API.
     #[default]
     Docker,
+    /// Fresh containerd nodes over CRI, in kubelet's order (`crate::driver::containerd`).
+    Containerd,
     /// A Kubernetes cluster (not yet available).
     Kube,
     /// The cold-start model: no registry, no engine, no image bytes (`crate::driver::sim`).

@@ -119,3 +119,18 @@ pub fn assert_follows_schema(path: &std::path::Path) {
         "{path:?} does not follow the schema: {errors:?}"
     );
 }
+
+/// True when fresh containerd nodes can be started (root, containerd, shim, runc); otherwise
+/// skips (returns false) — or, with `CI=true`, panics, because CI must run these tests.
+pub fn containerd() -> bool {
+    match coldbench::driver::containerd::node::available() {
+        Ok(_) => true,
+        Err(why) => {
+            if in_ci() {
+                panic!("CI=true but containerd nodes cannot start: {why} (run scripts/setup-docker as root)");
+            }
+            eprintln!("SKIPPED: containerd nodes cannot start here: {why}");
+            false
+        }
+    }
+}
