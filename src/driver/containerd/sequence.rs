@@ -55,7 +55,6 @@ impl PodSpec {
                         network: api::NamespaceMode::Node as i32,
                         ..Default::default()
                     }),
-                    ..Default::default()
                 }),
                 ..Default::default()
             }),
