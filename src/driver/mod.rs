@@ -11,6 +11,7 @@
 
 pub mod containerd;
 pub mod docker;
+pub mod host;
 pub mod sim;
 
 use std::collections::BTreeMap;

@@ -72,13 +72,23 @@ pub fn build(store: &Store, variant: &str, spec: &SynthSpec) -> Result<StoredIma
         layers.push(app_only);
     }
 
-    let config = ImageConfig {
+    let config = hello_config(&layers, "HOST=127.0.0.1");
+    let config_bytes =
+        serde_json::to_vec(&config).map_err(|e| ImageError::Json("image config", e))?;
+    let repository = format!("{REPO_PREFIX}/{variant}");
+    super::local::store_image(store, &repository, "latest", &config_bytes, layers)
+}
+
+/// The config of an image of `layers` whose entrypoint is `coldbench-hello`, with `PATH=/` and
+/// `env` in its environment; fixed creation time, so digests are reproducible.
+fn hello_config(layers: &[LayerInfo], env: &str) -> ImageConfig {
+    ImageConfig {
         created: Some("1970-01-01T00:00:00Z".into()),
         architecture: oci::host_architecture().into(),
         os: "linux".into(),
         config: RuntimeConfig {
             user: None,
-            env: Some(vec!["PATH=/".into(), "HOST=127.0.0.1".into()]),
+            env: Some(vec!["PATH=/".into(), env.into()]),
             entrypoint: Some(vec![HELLO_PATH.into()]),
             cmd: None,
         },
@@ -93,11 +103,7 @@ pub fn build(store: &Store, variant: &str, spec: &SynthSpec) -> Result<StoredIma
                 empty_layer: None,
             })
             .collect(),
-    };
-    let config_bytes =
-        serde_json::to_vec(&config).map_err(|e| ImageError::Json("image config", e))?;
-    let repository = format!("{REPO_PREFIX}/{variant}");
-    super::local::store_image(store, &repository, "latest", &config_bytes, layers)
+    }
 }
 
 /// Repository of the harness's pause (pod sandbox) image in its registry.
@@ -112,25 +118,7 @@ pub fn build_pause(store: &Store) -> Result<StoredImage, ImageError> {
     }
     let files = [FileSpec::bytes("coldbench-hello", 0o755, HELLO_BINARY)];
     let layer = write_layer(store, &files, None, "pause")?;
-    let config = ImageConfig {
-        created: Some("1970-01-01T00:00:00Z".into()),
-        architecture: oci::host_architecture().into(),
-        os: "linux".into(),
-        config: RuntimeConfig {
-            user: None,
-            env: Some(vec!["PATH=/".into(), "COLDBENCH_PAUSE=1".into()]),
-            entrypoint: Some(vec![HELLO_PATH.into()]),
-            cmd: None,
-        },
-        rootfs: RootFs {
-            kind: "layers".into(),
-            diff_ids: vec![layer.diff_id.clone()],
-        },
-        history: vec![History {
-            created_by: Some(layer.created_by.clone()),
-            empty_layer: None,
-        }],
-    };
+    let config = hello_config(std::slice::from_ref(&layer), "COLDBENCH_PAUSE=1");
     let config_bytes =
         serde_json::to_vec(&config).map_err(|e| ImageError::Json("pause image config", e))?;
     super::local::store_image(

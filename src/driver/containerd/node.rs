@@ -13,6 +13,7 @@ use std::time::{Duration, Instant};
 
 use super::config::{self, NodeLayout};
 use super::cri::Cri;
+use crate::driver::host::{find_program, linux_root};
 
 /// How long a starting containerd may take to answer `Version`.
 const START_TIMEOUT: Duration = Duration::from_secs(30);
@@ -49,28 +50,15 @@ pub enum NodeError {
 /// Whether containerd nodes can be started here; `Ok` is the containerd binary, `Err` says why
 /// not and what to install.
 pub fn available() -> Result<PathBuf, String> {
-    if !cfg!(target_os = "linux") {
-        return Err("containerd nodes need Linux".into());
-    }
-    // SAFETY: geteuid has no preconditions and cannot fail.
-    if unsafe { libc::geteuid() } != 0 {
-        return Err("containerd nodes need root".into());
-    }
-    let find = |name: &str| {
-        let path = std::env::var_os("PATH").unwrap_or_default();
-        std::env::split_paths(&path)
-            .chain([PathBuf::from("/usr/sbin"), PathBuf::from("/usr/bin")])
-            .map(|d| d.join(name))
-            .find(|p| p.is_file())
-    };
+    linux_root("containerd nodes", "containerd")?;
     for needed in ["containerd-shim-runc-v2", "runc"] {
-        if find(needed).is_none() {
+        if find_program(needed).is_none() {
             return Err(format!(
                 "no {needed} on PATH (install Debian's containerd or docker.io)"
             ));
         }
     }
-    find("containerd")
+    find_program("containerd")
         .ok_or_else(|| "no containerd on PATH (install Debian's containerd or docker.io)".into())
 }
 

@@ -38,22 +38,9 @@ pub enum NodeError {
 
 /// Whether fresh nodes can be started here; `Err` says why not.
 pub fn available() -> Result<PathBuf, String> {
-    if !cfg!(target_os = "linux") {
-        return Err("fresh nodes need Linux".into());
-    }
-    // SAFETY: geteuid has no preconditions and cannot fail.
-    if unsafe { libc::geteuid() } != 0 {
-        return Err("fresh nodes need root (to run dockerd)".into());
-    }
-    find_dockerd().ok_or_else(|| "no dockerd on PATH (install docker.io)".into())
-}
-
-fn find_dockerd() -> Option<PathBuf> {
-    let path = std::env::var_os("PATH")?;
-    std::env::split_paths(&path)
-        .chain([PathBuf::from("/usr/sbin"), PathBuf::from("/usr/bin")])
-        .map(|d| d.join("dockerd"))
-        .find(|p| p.is_file())
+    crate::driver::host::linux_root("fresh nodes", "dockerd")?;
+    crate::driver::host::find_program("dockerd")
+        .ok_or_else(|| "no dockerd on PATH (install docker.io)".into())
 }
 
 /// A running dedicated dockerd.
