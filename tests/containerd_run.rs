@@ -80,6 +80,19 @@ async fn single_cold_starts_on_a_containerd_node() {
             p.pull_us.unwrap() >= floor * 95 / 100,
             "{p:?} beat the wire"
         );
+        // The layer waterfall comes from the registry: every layer's last byte left within the
+        // pull, the last one no sooner than the wire allows.
+        assert_eq!(s.layers.len(), record.variants[0].image.layers.len());
+        let served: Vec<u64> = s.layers.iter().map(|l| l.served_us.unwrap()).collect();
+        let last = *served.iter().max().unwrap();
+        assert!(
+            last <= p.pull_us.unwrap(),
+            "{served:?} after the pull {p:?}"
+        );
+        assert!(
+            last >= floor * 90 / 100,
+            "{served:?} beat the wire floor {floor} µs"
+        );
     }
     common::assert_follows_schema(&outcome.dir.join("run.json"));
     assert_nothing_left(&record.engine.endpoint);

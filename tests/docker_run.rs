@@ -93,6 +93,13 @@ async fn synthetic_variants_cold_start_through_docker() {
         for l in &s.layers {
             assert!(!l.already_present, "layer was not cold: {l:?}");
             assert!(l.extract_complete_us.is_some(), "no extract time: {l:?}");
+            // The registry hands a layer's last byte over before the engine can see it (the
+            // engine's clock starts a moment after the sample's, hence the slack).
+            let (served, downloaded) = (l.served_us.unwrap(), l.download_complete_us.unwrap());
+            assert!(
+                served <= downloaded + 5_000,
+                "served {served} µs after download {downloaded} µs"
+            );
         }
         // Physics: the pull cannot beat compressed bytes / bandwidth.
         let floor = record

@@ -6,7 +6,7 @@ use super::burst::{burst_stats, times, BurstStats};
 use super::compare::Ratio;
 use super::percentile::{decode, histogram_of, percentile, summary_of};
 use super::samples::{summarized, Counts};
-use crate::results::{Phase, RunRecord, Sample, Summary, VariantRecord};
+use crate::results::{LayerTiming, Phase, RunRecord, Sample, Summary, VariantRecord};
 
 /// Which floor a pull is compared with.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -115,7 +115,7 @@ fn phase_summaries(
 fn download_p50(samples: &[&Sample]) -> Option<u64> {
     let done: Vec<u64> = samples
         .iter()
-        .filter_map(|s| s.layers.iter().filter_map(|l| l.download_complete_us).max())
+        .filter_map(|s| s.layers.iter().filter_map(LayerTiming::downloaded_us).max())
         .collect();
     percentile(&done, 0.5)
 }

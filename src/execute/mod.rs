@@ -6,15 +6,19 @@
 
 pub mod burst;
 pub mod interrupt;
+pub mod layers;
 pub mod record;
 pub mod replica;
 pub mod single;
 
 use std::collections::BTreeMap;
 
+use tokio::time::Instant;
+
 use crate::driver::{Driver, DriverError, PullSpec};
 use crate::plan::Plan;
 use crate::progress::Progress;
+use crate::registry::BlobSent;
 use crate::results::writers::WriteError;
 use crate::results::{Outcome, StoredImage};
 use crate::scenario::ReadySpec;
@@ -22,16 +26,24 @@ use crate::scenario::ReadySpec;
 pub use interrupt::{Interrupt, InterruptTrigger};
 pub use record::RecordBuilder;
 
-/// Bytes the registry served to each node (monotonic counters).
+/// What the registry served to each node: bytes (monotonic counters) and when each blob's last
+/// byte left.
 pub trait ByteCounter: Send + Sync {
     /// `(blob bytes, manifest bytes)` served to node `node` so far.
     fn served(&self, node: usize) -> (u64, u64);
+
+    /// Blobs whose last byte left for node `node` at or after `from`, oldest first.
+    fn blobs_sent(&self, node: usize, from: Instant) -> Vec<BlobSent>;
 }
 
 impl ByteCounter for crate::registry::Registry {
     fn served(&self, node: usize) -> (u64, u64) {
         let s = self.served_by_node(node);
         (s.blobs, s.manifests)
+    }
+
+    fn blobs_sent(&self, node: usize, from: Instant) -> Vec<BlobSent> {
+        self.blobs_sent_to_node(node, from)
     }
 }
 

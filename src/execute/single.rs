@@ -3,6 +3,7 @@
 
 use tokio::time::Instant;
 
+use super::layers::with_registry_times;
 use super::replica::{no_port, start_replica};
 use super::{ExecuteError, Execution, VariantJob};
 use crate::driver::ContainerSpec;
@@ -35,8 +36,10 @@ pub async fn cold_start(
             };
             (Vec::new(), outcome)
         }
-        Ok(layers) => {
+        Ok(engine_layers) => {
             phases.pull_us = Some(micros(t0.elapsed()));
+            let sent = ex.bytes.blobs_sent(NODE, t0);
+            let layers = with_registry_times(engine_layers, &variant.image, &sent, t0);
             let container = ContainerSpec {
                 name: format!("coldbench-{}-{index}", ex.run_id),
                 run_id: ex.run_id.to_string(),

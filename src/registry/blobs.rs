@@ -12,6 +12,7 @@ use hyper::{HeaderMap, StatusCode};
 use super::body;
 use super::errors::ApiError;
 use super::reply::{self, Reply};
+use super::sent::Delivery;
 use super::serve::{Lane, Shared};
 use super::store::Digest;
 
@@ -57,7 +58,11 @@ pub fn get(
         body::empty()
     } else {
         let counter = lane.counters.blobs.clone();
-        body::paced_file(file, start, len, lane.path.clone(), counter)
+        let delivery = (start + len == size).then(|| Delivery {
+            log: lane.sent.clone(),
+            digest: digest.to_string(),
+        });
+        body::paced_file(file, start, len, lane.path.clone(), counter, delivery)
     };
     let mut resp = reply::response(status, body);
     reply::set(&mut resp, "content-type", "application/octet-stream");

@@ -13,6 +13,7 @@ use tokio::io::{AsyncReadExt, AsyncSeekExt};
 use tokio::sync::mpsc;
 use tokio::time::Instant;
 
+use super::sent::Delivery;
 use crate::throttle::Path;
 
 /// The body type of every registry response.
@@ -34,7 +35,8 @@ pub fn full(data: impl Into<Bytes>) -> Body {
 }
 
 /// Streams `len` bytes of `file` from `offset`, in quanta of `path.quantum()` bytes, each sent
-/// only once the path lets it leave; bytes sent are added to `counter`.
+/// only once the path lets it leave; bytes sent are added to `counter`. When the range ends at
+/// the blob's end, `delivery` (if any) records when its last byte was handed over.
 ///
 /// A spawned task reads ahead by at most [`CHANNEL_QUANTA`] quanta; it stops when the client
 /// goes away (the receiving body is dropped).
@@ -44,16 +46,17 @@ pub fn paced_file(
     len: u64,
     path: Path,
     counter: Arc<AtomicU64>,
+    delivery: Option<Delivery>,
 ) -> Body {
     let (tx, rx) = mpsc::channel(CHANNEL_QUANTA);
-    tokio::spawn(feed(
-        tokio::fs::File::from_std(file),
-        offset,
-        len,
-        path,
-        counter,
-        tx,
-    ));
+    let file = tokio::fs::File::from_std(file);
+    tokio::spawn(async move {
+        if feed(file, offset, len, path, counter, tx).await {
+            if let Some(d) = delivery {
+                d.log.record(&d.digest, Instant::now());
+            }
+        }
+    });
     let frames = stream::unfold(rx, |mut rx| async move { rx.recv().await.map(|f| (f, rx)) });
     StreamBody::new(frames).boxed_unsync()
 }
@@ -63,7 +66,8 @@ type FrameSender = mpsc::Sender<Result<Frame<Bytes>, io::Error>>;
 /// Quanta booked on the path ahead of the one being sent.
 const BOOK_AHEAD: usize = 3;
 
-/// Reads quanta from `file` and sends each one at its departure time.
+/// Reads quanta from `file` and sends each one at its departure time; true when every byte was
+/// handed to the connection.
 ///
 /// Quanta are booked on the path a few ahead of the one waiting to leave: a link gives no credit
 /// for idle time, so booking each quantum only after the (late) timer wake-up of the previous
@@ -76,11 +80,11 @@ async fn feed(
     path: Path,
     counter: Arc<AtomicU64>,
     tx: FrameSender,
-) {
+) -> bool {
     if offset > 0 {
         if let Err(e) = file.seek(SeekFrom::Start(offset)).await {
             let _ = tx.send(Err(e)).await;
-            return;
+            return false;
         }
     }
     let quantum = path.quantum() as u64;
@@ -99,7 +103,7 @@ async fn feed(
             Ok(chunk) => chunk,
             Err(e) => {
                 let _ = tx.send(Err(e)).await;
-                return;
+                return false;
             }
         };
         remaining -= n;
@@ -107,10 +111,11 @@ async fn feed(
             tokio::time::sleep_until(deadline).await;
         }
         if tx.send(Ok(Frame::data(chunk))).await.is_err() {
-            return; // the client went away
+            return false; // the client went away
         }
         counter.fetch_add(n, Ordering::Relaxed);
     }
+    true
 }
 
 /// Reads exactly `n` bytes.

@@ -68,7 +68,7 @@ pub fn get(shared: &Shared, lane: &Lane, name: &str, reference: &str, head_only:
             return Err(ApiError::manifest_unknown(reference));
         };
         let counter = lane.counters.manifests.clone();
-        body::paced_file(file, 0, size, lane.path.clone(), counter)
+        body::paced_file(file, 0, size, lane.path.clone(), counter, None)
     };
     let mut resp = reply::response(StatusCode::OK, body);
     reply::set(&mut resp, "content-type", &info.media_type);

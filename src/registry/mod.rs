@@ -3,7 +3,8 @@
 //!
 //! Files: `store` (content-addressed disk store), `routes` (paths to endpoints), `handlers`,
 //! `manifests`, `blobs`, `upload_routes` and `uploads` (endpoints), `intake` (request bodies
-//! under the limits), `body` (paced response bodies), `serve` (listeners and connections),
+//! under the limits), `body` (paced response bodies), `sent` (when each blob's last byte left
+//! each port), `serve` (listeners and connections),
 //! `errors` and `reply` (responses).
 
 use std::net::SocketAddr;
@@ -27,14 +28,17 @@ mod manifests;
 mod names;
 mod reply;
 mod routes;
+mod sent;
 mod serve;
 mod store;
 mod upload_routes;
 mod uploads;
 
 pub use names::{valid_repository, valid_tag};
+pub use sent::{BlobSent, MAX_SENT_RECORDS};
 pub use store::{BlobWriter, Digest, ManifestInfo, Reference, Store, StoreError};
 
+use sent::SentLog;
 use serve::{Counters, Lane, Shared};
 
 /// Repository namespace of every image the harness puts in its registry; eviction only ever
@@ -176,6 +180,7 @@ pub struct Registry {
 struct NodeLane {
     addr: SocketAddr,
     counters: Arc<Counters>,
+    sent: Arc<SentLog>,
     task: Option<JoinHandle<()>>,
 }
 
@@ -200,6 +205,7 @@ impl Registry {
         let lane = Lane {
             path: Path::new(egress.iter().cloned().collect()),
             counters: counters.clone(),
+            sent: Arc::new(SentLog::default()),
         };
         let (stop, stopped) = watch::channel(false);
         let sweeper = tokio::spawn(uploads::sweep_until(shared.clone(), stopped.clone()));
@@ -242,9 +248,11 @@ impl Registry {
             .chain(self.egress.iter().cloned())
             .collect();
         let counters = Arc::new(Counters::default());
+        let sent = Arc::new(SentLog::default());
         let lane = Lane {
             path: Path::new(links),
             counters: counters.clone(),
+            sent: sent.clone(),
         };
         let task = tokio::spawn(serve::serve_listener(
             listener,
@@ -255,6 +263,7 @@ impl Registry {
         self.nodes.push(NodeLane {
             addr,
             counters,
+            sent,
             task: Some(task),
         });
         Ok((self.nodes.len() - 1, addr))
@@ -270,6 +279,14 @@ impl Registry {
         self.nodes
             .get(index)
             .map_or_else(ServedBytes::default, |n| n.counters.snapshot())
+    }
+
+    /// Blobs whose last byte left through node `index`'s port at or after `from`, oldest first
+    /// (the port keeps the latest [`MAX_SENT_RECORDS`]).
+    pub fn blobs_sent_to_node(&self, index: usize, from: tokio::time::Instant) -> Vec<BlobSent> {
+        self.nodes
+            .get(index)
+            .map_or_else(Vec::new, |n| n.sent.since(from))
     }
 
     /// The address it listens on (with the real port when 0 was asked for).

@@ -17,6 +17,7 @@ use tokio::task::JoinSet;
 
 use super::handlers;
 use super::reply;
+use super::sent::SentLog;
 use super::store::Store;
 use super::uploads::Uploads;
 use super::ServedBytes;
@@ -67,6 +68,8 @@ pub struct Lane {
     pub path: Path,
     /// Bytes served through this listener.
     pub counters: Arc<Counters>,
+    /// When each blob's last byte left through this listener.
+    pub sent: Arc<SentLog>,
 }
 
 /// Accepts connections on `listener` until `shutdown` turns true (or its sender goes away), then

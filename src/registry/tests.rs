@@ -1241,3 +1241,40 @@ async fn malformed_ranges_are_ignored_and_overflowing_ends_clamped() {
         (200, Some("100"))
     );
 }
+
+#[tokio::test]
+async fn a_node_port_logs_when_each_blob_last_byte_left() {
+    let (_dir, mut reg) = start(Duration::ZERO).await;
+    let (node, addr) = reg.add_node(Some("2MB/s".parse().unwrap())).await.unwrap();
+    let data = vec![7u8; 200_000];
+    let digest = reg.store().put_blob(&data).unwrap();
+    let path = format!("/v2/any/repo/blobs/{digest}");
+    let t0 = tokio::time::Instant::now();
+    for (method, range) in [
+        ("HEAD", None),
+        ("GET", Some("bytes=0-99")),
+        ("GET", Some("bytes=100-")),
+    ] {
+        let headers: Vec<_> = range.map(|r| ("Range", r)).into_iter().collect();
+        request(addr, method, &path, &headers, b"").await;
+    }
+    let ranged = reg.blobs_sent_to_node(node, t0);
+    assert_eq!(
+        ranged.len(),
+        1,
+        "only the range that reaches the end counts: {ranged:?}"
+    );
+    let t1 = tokio::time::Instant::now();
+    let resp = request(addr, "GET", &path, &[], b"").await;
+    assert_eq!(resp.body.len(), data.len());
+    let sent = reg.blobs_sent_to_node(node, t1);
+    assert_eq!(sent.len(), 1, "{sent:?}");
+    assert_eq!(sent[0].digest, digest.as_str());
+    // 200 kB at 2 MB/s: the last byte cannot leave before 100 ms (less the link's burst).
+    assert!(
+        sent[0].at - t1 >= Duration::from_millis(80),
+        "{:?}",
+        sent[0].at - t1
+    );
+    assert!(reg.blobs_sent_to_node(node + 1, t0).is_empty());
+}

@@ -68,13 +68,34 @@ impl PhaseTimes {
 pub struct LayerTiming {
     /// The layer's blob digest.
     pub digest: String,
-    /// Download complete (from the engine's progress stream).
+    /// Download complete, as the engine reported it (Docker's progress stream; none over CRI).
     pub download_complete_us: Option<u64>,
-    /// Extract complete ("Pull complete").
+    /// Extract complete (Docker's "Pull complete", containerd's snapshot commit).
     pub extract_complete_us: Option<u64>,
+    /// When the registry handed the blob's last byte to this node's connection (any engine).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub served_us: Option<u64>,
     /// The engine reported the layer as already present (the sample was not cold for it).
     #[serde(default)]
     pub already_present: bool,
+}
+
+impl LayerTiming {
+    /// A layer with no times yet.
+    pub fn new(digest: impl Into<String>) -> LayerTiming {
+        LayerTiming {
+            digest: digest.into(),
+            download_complete_us: None,
+            extract_complete_us: None,
+            served_us: None,
+            already_present: false,
+        }
+    }
+
+    /// When the download finished: the engine's report, else the registry's last byte.
+    pub fn downloaded_us(&self) -> Option<u64> {
+        self.download_complete_us.or(self.served_us)
+    }
 }
 
 /// How a sample ended.

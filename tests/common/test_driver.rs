@@ -81,6 +81,10 @@ impl ByteCounter for TestBytes {
             .copied()
             .unwrap_or_default()
     }
+
+    fn blobs_sent(&self, _node: usize, _from: Instant) -> Vec<coldbench::registry::BlobSent> {
+        Vec::new() // the scripted nodes pull nothing through a registry
+    }
 }
 
 impl TestDriver {

@@ -105,12 +105,7 @@ impl Engine {
             .image
             .layers
             .iter()
-            .map(|l| LayerTiming {
-                digest: l.digest.to_string(),
-                download_complete_us: None,
-                extract_complete_us: None,
-                already_present: false,
-            })
+            .map(|l| LayerTiming::new(l.digest.to_string()))
             .collect();
         // The engine names layers by the first 12 hex digits of their blob digest.
         let short: HashMap<String, usize> = image

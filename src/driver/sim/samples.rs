@@ -115,7 +115,7 @@ impl Steps<'_> {
                 digest: layer.digest.to_string(),
                 download_complete_us: Some(done.download_us),
                 extract_complete_us: Some(done.extract_us),
-                already_present: false,
+                ..LayerTiming::new(layer.digest.to_string())
             })
             .collect();
         Sample {

@@ -202,7 +202,7 @@ pub fn extract_points(record: &RunRecord) -> Vec<ExtractPoint> {
         let mut previous: Option<u64> = None;
         for timing in &sample.layers {
             let (Some(downloaded), Some(extracted)) =
-                (timing.download_complete_us, timing.extract_complete_us)
+                (timing.downloaded_us(), timing.extract_complete_us)
             else {
                 break;
             };

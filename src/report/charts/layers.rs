@@ -38,9 +38,9 @@ impl Layers {
             let mut candidates: Vec<_> = summarized(record, &v.name)
                 .into_iter()
                 .filter(|s| {
-                    s.layers.iter().any(|l| {
-                        l.download_complete_us.is_some() || l.extract_complete_us.is_some()
-                    })
+                    s.layers
+                        .iter()
+                        .any(|l| l.downloaded_us().is_some() || l.extract_complete_us.is_some())
                 })
                 .collect();
             if candidates.is_empty() {
@@ -52,7 +52,7 @@ impl Layers {
             };
             let first = rows.len();
             for (k, l) in sample.layers.iter().enumerate() {
-                if l.download_complete_us.is_none() && l.extract_complete_us.is_none() {
+                if l.downloaded_us().is_none() && l.extract_complete_us.is_none() {
                     continue;
                 }
                 let size = v
@@ -62,11 +62,17 @@ impl Layers {
                     .find(|info| info.digest.to_string() == l.digest)
                     .map(|info| format!(", {}", style::fmt_bytes(info.size as f64)))
                     .unwrap_or_default();
-                let cached = if l.already_present { ", cached" } else { "" };
+                let cached = if l.already_present {
+                    ", cached"
+                } else if l.extract_complete_us.is_none() {
+                    ", download only"
+                } else {
+                    ""
+                };
                 rows.push(Row {
                     label: format!("{} · layer {}{size}{cached}", v.name, k + 1),
                     variant: vi,
-                    download: l.download_complete_us,
+                    download: l.downloaded_us(),
                     extract: l.extract_complete_us,
                 });
             }
