@@ -182,6 +182,13 @@ async fn events_arrive_prepare_then_commit_and_the_subscription_ends_with_the_no
     }
     assert!(!other.running(), "the subscription outlived containerd");
     assert!(other.failure().is_some(), "the ended stream is reported");
+    let untimed = other.layer_timings(&setup.image.layers, start).await;
+    assert!(
+        untimed
+            .iter()
+            .all(|l| l.extract_complete_us.is_none() && !l.already_present),
+        "without events a pull reports its layers untimed: {untimed:?}"
+    );
     other.close().await;
     setup.registry.shutdown().await;
 }

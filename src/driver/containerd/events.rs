@@ -179,23 +179,28 @@ impl NodeEvents {
     /// extraction complete at its commit's receipt, or already present when no commit came.
     /// Without events the layers have no times, and the first such pull logs a warning.
     pub async fn layer_timings(&self, layers: &[LayerInfo], start: Instant) -> Vec<LayerTiming> {
-        if let Some(why) = self.failure() {
-            if !self.warned.swap(true, Ordering::Relaxed) {
-                tracing::warn!(
-                    "containerd node {}: no snapshot events ({why}); layer extraction times are unknown",
-                    self.index
-                );
-            }
-            return untimed(layers);
-        }
         let chains = chain_ids(layers);
         let deadline = Instant::now() + IN_FLIGHT_WAIT;
         loop {
+            // A stream that failed, even after the pull, may have lost some of its commits.
+            if let Some(why) = self.failure() {
+                self.warn_once(&why);
+                return untimed(layers);
+            }
             let seen = self.since(start);
             if settled(&seen, &chains) || Instant::now() >= deadline {
                 return timings(layers, &chains, &seen, start);
             }
             tokio::time::sleep(Duration::from_millis(1)).await;
+        }
+    }
+
+    fn warn_once(&self, why: &str) {
+        if !self.warned.swap(true, Ordering::Relaxed) {
+            tracing::warn!(
+                "containerd node {}: no snapshot events ({why}); layer extraction times are unknown",
+                self.index
+            );
         }
     }
 
