@@ -1,7 +1,8 @@
 //! Build script: records the git commit, and compiles `coldbench-hello` as a static binary that
 //! the library embeds, so synthetic images need nothing at run time (no cargo, no network), and
 //! generates the CRI gRPC client from `proto/cri/runtime.proto`, the part of the CRI coldbench
-//! calls (protox parses it in pure Rust, so no `protoc` is needed).
+//! calls, and the containerd events client from `proto/containerd/` (protox parses both in pure
+//! Rust, so no `protoc` is needed).
 
 use std::path::PathBuf;
 use std::process::Command;
@@ -18,7 +19,9 @@ fn main() {
     }
     println!("cargo:rerun-if-env-changed=COLDBENCH_HELLO_BIN");
     println!("cargo:rerun-if-changed=proto/cri/runtime.proto");
+    println!("cargo:rerun-if-changed=proto/containerd");
     compile_cri();
+    compile_containerd_events();
 
     let commit = Command::new("git")
         .args(["rev-parse", "--short=12", "HEAD"])
@@ -84,4 +87,20 @@ fn compile_cri() {
         .build_transport(false)
         .compile_fds(fds)
         .unwrap_or_else(|e| panic!("generating the CRI client from proto/cri/runtime.proto: {e}"));
+}
+
+/// Generates containerd's events client (`containerd.services.events.v1.rs`) and its snapshot
+/// event messages (`containerd.events.rs`) into `OUT_DIR`.
+fn compile_containerd_events() {
+    let files = [
+        "proto/containerd/events.proto",
+        "proto/containerd/snapshot.proto",
+    ];
+    let fds = protox::compile(files, ["proto/containerd"])
+        .unwrap_or_else(|e| panic!("parsing proto/containerd: {e}"));
+    tonic_prost_build::configure()
+        .build_server(false)
+        .build_transport(false)
+        .compile_fds(fds)
+        .unwrap_or_else(|e| panic!("generating the containerd events client: {e}"));
 }

@@ -227,14 +227,16 @@ impl Driver for ContainerdDriver {
         Ok(())
     }
 
+    /// CRI reports no per-layer progress: extraction times come from the node's snapshot events
+    /// (downloads are the registry's to time).
     async fn pull(&self, node: usize, image: &PullSpec) -> Result<Vec<LayerTiming>, String> {
-        self.node(node)?
-            .cri()
+        let n = self.node(node)?;
+        let start = Instant::now();
+        n.cri()
             .pull_image(&image.reference, None)
             .await
             .map_err(|e| e.to_string())?;
-        // CRI reports no per-layer progress.
-        Ok(Vec::new())
+        Ok(n.events().layer_timings(&image.image.layers, start).await)
     }
 
     async fn create(&self, node: usize, container: &ContainerSpec) -> Result<(), String> {

@@ -1,6 +1,9 @@
 //! Fresh containerd nodes: a dedicated containerd with its own root, state, sockets and config
 //! under one short directory in /tmp, started for a run and removed with everything it made.
 //!
+//! The node's snapshot event subscription ([`NodeEvents`]) opens once containerd answers and
+//! closes first at teardown (dropping the node ends it too).
+//!
 //! Teardown is layered so nothing is left even when a test fails midway: [`ContainerdNode::stop`]
 //! removes every pod sandbox over CRI first; then (also from `Drop`) containerd gets SIGTERM and,
 //! after a grace period, SIGKILL; shims still serving this node and their containers are killed;
@@ -13,6 +16,7 @@ use std::time::{Duration, Instant};
 
 use super::config::{self, NodeLayout};
 use super::cri::Cri;
+use super::events::NodeEvents;
 use crate::driver::host::{find_program, linux_root};
 
 /// How long a starting containerd may take to answer `Version`.
@@ -69,6 +73,7 @@ pub struct ContainerdNode {
     dir: Option<tempfile::TempDir>,
     child: Option<Child>,
     cri: Cri,
+    events: NodeEvents,
 }
 
 impl ContainerdNode {
@@ -119,13 +124,16 @@ impl ContainerdNode {
                 match Cri::connect(&layout.socket()).await {
                     Ok(cri) => match cri.version().await {
                         Ok(_) => {
+                            // Subscribed before any pull, so no pull waits for it.
+                            let events = NodeEvents::open(&layout.socket(), index).await;
                             return Ok(ContainerdNode {
                                 index,
                                 layout,
                                 dir: guard.dir.take(),
                                 child: guard.child.take(),
                                 cri,
-                            })
+                                events,
+                            });
                         }
                         Err(e) => last = e.to_string(),
                     },
@@ -159,6 +167,11 @@ impl ContainerdNode {
         &self.cri
     }
 
+    /// The node's snapshot events (extraction times of its pulls).
+    pub fn events(&self) -> &NodeEvents {
+        &self.events
+    }
+
     /// Node number.
     pub fn index(&self) -> usize {
         self.index
@@ -186,6 +199,7 @@ impl ContainerdNode {
 
     /// Removes every pod sandbox over CRI, then stops containerd and removes everything it left.
     pub async fn stop(mut self) {
+        self.events.close().await;
         match self.cri.list_sandboxes(HashMap::new()).await {
             Ok(sandboxes) => {
                 for s in sandboxes {
