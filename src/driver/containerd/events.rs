@@ -411,10 +411,9 @@ fn timings(
                 .iter()
                 .any(|e| e.action == SnapshotAction::Prepare && names_chain(e, chain));
             LayerTiming {
-                digest: layer.digest.to_string(),
-                download_complete_us: None,
                 extract_complete_us: commit.map(|e| micros(e.received.duration_since(start))),
                 already_present: commit.is_none() && !prepared,
+                ..LayerTiming::new(layer.digest.to_string())
             }
         })
         .collect()
@@ -424,12 +423,7 @@ fn timings(
 fn untimed(layers: &[LayerInfo]) -> Vec<LayerTiming> {
     layers
         .iter()
-        .map(|l| LayerTiming {
-            digest: l.digest.to_string(),
-            download_complete_us: None,
-            extract_complete_us: None,
-            already_present: false,
-        })
+        .map(|l| LayerTiming::new(l.digest.to_string()))
         .collect()
 }
 
