@@ -93,6 +93,14 @@ async fn single_cold_starts_on_a_containerd_node() {
             last >= floor * 90 / 100,
             "{served:?} beat the wire floor {floor} µs"
         );
+        // containerd's snapshot commits: a layer is extracted only once all of it arrived.
+        for l in &s.layers {
+            let extracted = l.extract_complete_us.expect("an extraction time per layer");
+            assert!(
+                extracted + 5_000 >= l.served_us.unwrap(),
+                "extracted before served: {l:?}"
+            );
+        }
     }
     common::assert_follows_schema(&outcome.dir.join("run.json"));
     assert_nothing_left(&record.engine.endpoint);

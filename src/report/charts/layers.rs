@@ -14,6 +14,9 @@ struct Row {
     label: String,
     variant: usize,
     download: Option<u64>,
+    /// Extraction starts once the layer is in and the layer below is extracted (engines
+    /// extract in layer order, one at a time).
+    extract_start: Option<u64>,
     extract: Option<u64>,
 }
 
@@ -51,6 +54,7 @@ impl Layers {
                 continue;
             };
             let first = rows.len();
+            let mut below_extracted: Option<u64> = None;
             for (k, l) in sample.layers.iter().enumerate() {
                 if l.downloaded_us().is_none() && l.extract_complete_us.is_none() {
                     continue;
@@ -69,10 +73,15 @@ impl Layers {
                 } else {
                     ""
                 };
+                let extract_start = l
+                    .extract_complete_us
+                    .map(|_| l.downloaded_us().unwrap_or(0).max(below_extracted.unwrap_or(0)));
+                below_extracted = l.extract_complete_us.or(below_extracted);
                 rows.push(Row {
                     label: format!("{} · layer {}{size}{cached}", v.name, k + 1),
                     variant: vi,
                     download: l.downloaded_us(),
+                    extract_start,
                     extract: l.extract_complete_us,
                 });
             }
@@ -126,7 +135,7 @@ impl Plot for Layers {
             ),
             (
                 Swatch::Fill(grey),
-                "extracting (full shade of the variant)".to_string(),
+                "extracting (full shade, once the layer below is done)".to_string(),
             ),
             (Swatch::Dashed(grey), "pull complete".to_string()),
         ];
@@ -182,11 +191,12 @@ impl Plot for Layers {
                     )))
                     .map_err(de)?;
             }
-            if let Some(e) = row.extract.map(t) {
-                if e > download_end {
+            if let (Some(s), Some(e)) = (row.extract_start.map(t), row.extract.map(t)) {
+                let s = s.min(e);
+                if e > s {
                     chart
                         .draw_series(std::iter::once(Rectangle::new(
-                            [(download_end, y - half), (e, y + half)],
+                            [(s, y - half), (e, y + half)],
                             color.filled(),
                         )))
                         .map_err(de)?;
