@@ -47,17 +47,27 @@ fn link_line(record: &RunRecord) -> String {
     format!("{bandwidth} · {latency} latency")
 }
 
-/// The engine line, e.g. `docker 20.10.24 (overlay2, fresh node)`.
+/// The engine line, e.g. `docker 20.10.24 (overlay2, fresh node)`, `containerd 1.6.20
+/// (overlayfs, runc, sockets node)`.
 fn engine_line(record: &RunRecord) -> String {
     let e = &record.engine;
     let mut out = e.driver.clone();
     if let Some(v) = &e.version {
-        let _ = write!(out, " {v}");
+        // containerd's version already starts with its name.
+        match v.strip_prefix(&format!("{} ", e.driver)) {
+            Some(rest) => {
+                let _ = write!(out, " {rest}");
+            }
+            None => {
+                let _ = write!(out, " {v}");
+            }
+        }
     }
-    let mut detail = Vec::new();
-    if let Some(s) = &e.storage_driver {
-        detail.push(s.clone());
-    }
+    let mut detail: Vec<String> = [&e.storage_driver, &e.snapshotter, &e.runtime_handler]
+        .into_iter()
+        .flatten()
+        .cloned()
+        .collect();
     if !e.node.is_empty() {
         detail.push(format!("{} node", e.node));
     }
