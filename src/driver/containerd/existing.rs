@@ -109,14 +109,14 @@ impl ExistingNode {
         };
         let cri = Cri::connect(socket)
             .await
-            .map_err(|e| no_answer(e.to_string()))?;
+            .map_err(|e| no_answer(cause(e)))?;
         let status = tokio::time::timeout(ANSWER_TIMEOUT, async {
             cri.version().await?;
             cri.status().await
         })
         .await
         .map_err(|_| no_answer(format!("no answer within {ANSWER_TIMEOUT:?}")))?
-        .map_err(|e| no_answer(e.to_string()))?;
+        .map_err(|e| no_answer(cause(e)))?;
         let config = CriConfig::from_status_info(&status.info);
         if let Some(image) = &config.sandbox_image {
             check_sandbox_image(index, &cri, image).await?;
@@ -151,6 +151,14 @@ impl ExistingNode {
     /// Where its pods' output goes.
     pub fn log_dir(&self) -> &Path {
         self.logs.path()
+    }
+}
+
+/// What went wrong, without the socket and advice [`ExistingError::NoAnswer`] gives itself.
+fn cause(e: CriError) -> String {
+    match e {
+        CriError::Connect { cause, .. } => cause,
+        CriError::Call { call, status, .. } => format!("CRI {call}: {status}"),
     }
 }
 
