@@ -7,9 +7,10 @@
 //!   127.0.0.1, so containerd must run on this host, not inside a container (kind's nodes have
 //!   their own loopback), and host-network pods must be allowed.
 //! - **Plain HTTP to `127.0.0.1:PORT`**: containerd's CRI pulls from loopback registry hosts
-//!   over plain HTTP with no configuration, with or without `config_path`, as long as no
-//!   `hosts.toml` (for that host, or `_default`) and no legacy `mirrors` entry sends them
-//!   elsewhere. The harness writes nothing into the node's registry configuration.
+//!   over plain HTTP with no configuration, with or without `config_path`; only configuration
+//!   naming other endpoints for them first (a `hosts.toml` for that host or `_default`, legacy
+//!   `mirrors` for `"*"`) could get in the way. The harness writes nothing into the node's
+//!   registry configuration.
 //! - **Its sandbox image present**: the harness cannot pin its own pause image on a node it did
 //!   not configure, so pods use the node's `sandbox_image` (the CRI `Status` config). Set-up
 //!   fails when the node does not have it, because pulling it during the first `RunPodSandbox`
