@@ -517,3 +517,35 @@ fn sample_row(out: &mut String, s: &Sample, bursts: bool) {
     out.push_str(&row);
     out.push('\n');
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::results::EngineContext;
+
+    #[test]
+    fn storage_rows_follow_the_engine() {
+        let docker = EngineContext {
+            storage_driver: Some("overlay2".into()),
+            ..Default::default()
+        };
+        assert_eq!(
+            storage_facts(&docker),
+            vec![("Storage driver", "overlay2".to_string())]
+        );
+        let containerd = EngineContext {
+            snapshotter: Some("overlayfs".into()),
+            runtime_handler: Some("runc".into()),
+            ..Default::default()
+        };
+        assert_eq!(
+            storage_facts(&containerd),
+            vec![
+                ("Snapshotter", "overlayfs".to_string()),
+                ("Runtime handler", "runc".to_string())
+            ]
+        );
+        let unknown = storage_facts(&EngineContext::default());
+        assert_eq!(unknown, vec![("Storage driver", "unknown".to_string())]);
+    }
+}
