@@ -139,3 +139,56 @@ async fn an_existing_containerd_without_its_sandbox_image_is_refused() {
     );
     node.stop().await;
 }
+
+/// A burst over two existing containerds: each node pulls the image once, cold.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_burst_over_two_existing_containerds_pulls_once_per_node() {
+    if !common::containerd() {
+        return;
+    }
+    let (_store, registry, pause) = pause_registry().await;
+    let mut nodes = Vec::new();
+    for index in 0..2 {
+        let node = ContainerdNode::start(index, &pause, &[])
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        node.cri().pull_image(&pause, None).await.unwrap();
+        nodes.push(node);
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let scenario = dir.path().join("burst.toml");
+    let sockets: Vec<String> = nodes
+        .iter()
+        .map(|n| format!("{:?}", n.socket().display().to_string()))
+        .collect();
+    let text = format!(
+        "{}[burst]\nnodes = 2\nreplicas = 4\n[containerd]\nnode_sockets = [{}]\n",
+        SCENARIO.replace("repetitions = 2", "repetitions = 1"),
+        sockets.join(", ")
+    );
+    std::fs::write(&scenario, text).unwrap();
+    let outcome = run(&RunOptions {
+        scenario,
+        results_dir: dir.path().join("results"),
+        progress: false,
+        driver: None,
+        sim: Default::default(),
+    })
+    .await
+    .unwrap_or_else(|e| panic!("run failed: {e}"));
+    let record = &outcome.record;
+    assert_eq!(record.engine.node, "2 × sockets");
+    assert_eq!(record.samples.len(), 4);
+    assert!(
+        record.samples.iter().all(|s| s.is_ok()),
+        "{:?}",
+        record.samples
+    );
+    let size = record.variants[0].image.compressed_size;
+    assert_eq!(record.bursts[0].node_blob_bytes, vec![size, size]);
+    common::assert_follows_schema(&outcome.dir.join("run.json"));
+    for node in nodes {
+        node.stop().await;
+    }
+    registry.shutdown().await;
+}
