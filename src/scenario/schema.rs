@@ -73,7 +73,8 @@ pub enum DriverKind {
     /// A Docker engine through its API.
     #[default]
     Docker,
-    /// Fresh containerd nodes over CRI, in kubelet's order (`crate::driver::containerd`).
+    /// containerd nodes over CRI, in kubelet's order: fresh ones, or those at
+    /// `[containerd] node_sockets` (`crate::driver::containerd`).
     Containerd,
     /// A Kubernetes cluster (not yet available).
     Kube,
