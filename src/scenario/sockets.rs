@@ -62,13 +62,15 @@ pub fn check_is_socket(path: &Path) -> Result<(), String> {
     }
 }
 
-/// Each entry's form; with `on_disk`, also that each is a unix socket; and, for a burst of
-/// `burst_nodes`, one socket per node.
+/// Each entry's form and that no socket is listed twice (a node is a containerd of its own);
+/// with `on_disk`, also that each is a unix socket; and, for a burst of `burst_nodes`, one
+/// socket per node.
 pub(super) fn check(
     settings: &ContainerdSettings,
     on_disk: bool,
     burst_nodes: Option<&toml::Spanned<u32>>,
 ) -> Result<(), Invalid> {
+    let mut seen: Vec<PathBuf> = Vec::new();
     for (i, entry) in settings.node_sockets.iter().enumerate() {
         let located = |message: String| {
             (
@@ -78,6 +80,13 @@ pub(super) fn check(
             )
         };
         let path = socket_path(entry.get_ref()).map_err(located)?;
+        if let Some(first) = seen.iter().position(|p| *p == path) {
+            return Err(located(format!(
+                "{} is also node_sockets[{first}]: each node needs a containerd of its own",
+                path.display()
+            )));
+        }
+        seen.push(path.clone());
         if on_disk {
             check_is_socket(&path).map_err(located)?;
         }

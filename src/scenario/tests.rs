@@ -481,6 +481,16 @@ fn containerd_node_sockets_are_located_when_malformed() {
 }
 
 #[test]
+fn a_containerd_socket_is_listed_once() {
+    let list = "[\"/run/c.sock\", \"unix:///run/c.sock\"]";
+    let e = err(&with_sockets("docker", list));
+    assert!(
+        e.starts_with("s.toml:15:32: containerd.node_sockets[1]: /run/c.sock is also node_sockets[0]: each node needs a containerd of its own"),
+        "{e}"
+    );
+}
+
+#[test]
 fn containerd_node_sockets_must_be_sockets_when_used() {
     let dir = tempfile::tempdir().unwrap();
     let list = format!("[\"{}\"]", dir.path().display());
