@@ -65,8 +65,8 @@ pub struct RunArgs {
     /// Hide the progress bar.
     #[arg(long)]
     pub no_progress: bool,
-    /// Use this driver instead of the scenario's: `containerd` cold-starts on fresh containerd
-    /// nodes over CRI (root); `sim` runs the scenario through the cold-start model (no registry,
+    /// Use this driver instead of the scenario's: `containerd` cold-starts over CRI on fresh
+    /// containerd nodes (root), or on those at the scenario's `[containerd] node_sockets`; `sim` runs the scenario through the cold-start model (no registry,
     /// no engine, no image bytes).
     #[arg(long, value_name = "DRIVER", value_parser = parse_driver)]
     pub driver: Option<DriverKind>,

@@ -170,8 +170,11 @@ pub async fn run_scenario(
         Ok(p) => p,
         Err(e) => return shut(registry, Err(e)).await,
     };
-    if *scenario.file.driver.get_ref() == DriverKind::Containerd {
-        // containerd nodes pin the harness's own pause image before measuring.
+    if *scenario.file.driver.get_ref() == DriverKind::Containerd
+        && scenario.file.containerd.node_sockets.is_empty()
+    {
+        // Fresh containerd nodes pin the harness's own pause image before measuring (existing
+        // ones use their own sandbox image).
         if let Err(e) = crate::image::synth::build_pause(registry.store()) {
             let e = DriverError::Nodes(format!(
                 "building the pause image containerd nodes pin: {e}"

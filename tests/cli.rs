@@ -335,3 +335,63 @@ fn prepare_errors_name_the_file_and_the_variants_position_once() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(stderr.matches("Connection refused").count(), 1, "{stderr}");
 }
+
+/// `[containerd] node_sockets` entries that cannot be a CRI socket are refused before the run:
+/// exit 2 at the entry's `file:line:column`, said once, with what to give instead.
+#[test]
+fn a_bad_containerd_socket_exits_2_with_a_location() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = write(dir.path(), "plain", "");
+    let missing = dir.path().join("gone.sock");
+    let with = |entry: &str| {
+        format!("driver = \"containerd\"\n{GOOD}[containerd]\nnode_sockets = [\"{entry}\"]\n")
+    };
+    let cases = [
+        ("run/containerd.sock".to_string(), "is not an absolute path"),
+        (String::new(), "the socket path is empty"),
+        (
+            file.display().to_string(),
+            "is a regular file, not a unix socket",
+        ),
+        (
+            missing.display().to_string(),
+            "does not exist: start that containerd",
+        ),
+    ];
+    for (entry, message) in cases {
+        let out = run_scenario_text("ctd.toml", &with(&entry))
+            .code(2)
+            .stderr(predicate::str::contains(
+                "ctd.toml:10:17: containerd.node_sockets[0]: ",
+            ))
+            .stderr(predicate::str::contains(message))
+            .get_output()
+            .clone();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(stderr.matches(message).count(), 1, "said once: {stderr}");
+    }
+}
+
+/// A socket nobody answers on is a run failure (exit 1) naming the socket and what to check.
+#[test]
+fn a_containerd_socket_without_an_answer_exits_1() {
+    let dir = tempfile::tempdir().unwrap();
+    let socket = dir.path().join("dead.sock");
+    // Bound then closed: the file stays a socket, but connecting is refused.
+    drop(std::os::unix::net::UnixListener::bind(&socket).unwrap());
+    let text = format!(
+        "driver = \"containerd\"\n{GOOD}[containerd]\nnode_sockets = [\"{}\"]\n",
+        socket.display()
+    );
+    let out = run_scenario_text("dead.toml", &text)
+        .code(1)
+        .stderr(predicate::str::contains(format!(
+            "containerd node 0: no CRI answer on {}",
+            socket.display()
+        )))
+        .stderr(predicate::str::contains("is containerd running there"))
+        .get_output()
+        .clone();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(stderr.matches("no CRI answer").count(), 1, "{stderr}");
+}

@@ -69,9 +69,13 @@ async fn cold_pulls_time_every_layer_in_order_and_warm_pulls_find_them_present()
         return;
     }
     let setup = registry("ev-four").await;
-    let driver = ContainerdDriver::setup(NodeRequest { count: 1 }, &Progress::new(false))
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
+    let driver = ContainerdDriver::setup(
+        &Default::default(),
+        NodeRequest { count: 1 },
+        &Progress::new(false),
+    )
+    .await
+    .unwrap_or_else(|e| panic!("{e}"));
     let spec = pull_spec(&setup);
     for round in ["cold", "cold after eviction"] {
         // Routes the registry, pins the pause image, removes the harness's images.

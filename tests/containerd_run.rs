@@ -65,7 +65,10 @@ async fn single_cold_starts_on_a_containerd_node() {
     let (_dir, outcome) = run_text(SINGLE).await;
     let record = &outcome.record;
     assert_eq!(record.engine.driver, "containerd");
-    assert_eq!(record.engine.storage_driver.as_deref(), Some("overlayfs"));
+    assert_eq!(record.engine.snapshotter.as_deref(), Some("overlayfs"));
+    assert_eq!(record.engine.runtime_handler.as_deref(), Some("runc"));
+    assert_eq!(record.engine.storage_driver, None);
+    assert_eq!(record.engine.node, "fresh");
     assert_eq!(record.samples.len(), 2);
     let floor = record.variants[0].wire_floor_us.unwrap();
     for s in &record.samples {

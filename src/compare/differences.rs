@@ -26,7 +26,7 @@ fn simulated_or_measured(base: &RunRecord, new: &RunRecord) -> Option<String> {
 
 /// The facts of both runs that differ.
 fn facts(base: &RunRecord, new: &RunRecord) -> Vec<String> {
-    let facts: [(&str, Option<String>, Option<String>); 9] = [
+    let facts: [(&str, Option<String>, Option<String>); 11] = [
         (
             "CPU model",
             base.host.cpu_model.clone(),
@@ -51,6 +51,16 @@ fn facts(base: &RunRecord, new: &RunRecord) -> Vec<String> {
             "storage driver",
             base.engine.storage_driver.clone(),
             new.engine.storage_driver.clone(),
+        ),
+        (
+            "snapshotter",
+            base.engine.snapshotter.clone(),
+            new.engine.snapshotter.clone(),
+        ),
+        (
+            "runtime handler",
+            base.engine.runtime_handler.clone(),
+            new.engine.runtime_handler.clone(),
         ),
         (
             "node kind",

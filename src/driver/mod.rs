@@ -149,7 +149,9 @@ pub async fn setup(
             Ok(Box::new(driver))
         }
         DriverKind::Containerd => {
-            let driver = containerd::ContainerdDriver::setup(request, progress).await?;
+            let driver =
+                containerd::ContainerdDriver::setup(&scenario.file.containerd, request, progress)
+                    .await?;
             Ok(Box::new(driver))
         }
         other => Err(DriverError::NotImplemented(format!(

@@ -156,6 +156,24 @@ pub fn report_html_analyzed(
     out
 }
 
+/// How the engine stores images and runs pods: Docker's storage driver, or containerd's
+/// snapshotter and CRI runtime handler (an older containerd run has its snapshotter in
+/// `storage_driver`).
+fn storage_facts(e: &crate::results::EngineContext) -> Vec<(&'static str, String)> {
+    let mut facts = Vec::new();
+    if e.snapshotter.is_none() || e.storage_driver.is_some() {
+        let driver = e.storage_driver.clone().unwrap_or_else(|| "unknown".into());
+        facts.push(("Storage driver", driver));
+    }
+    if let Some(s) = &e.snapshotter {
+        facts.push(("Snapshotter", s.clone()));
+    }
+    if let Some(h) = &e.runtime_handler {
+        facts.push(("Runtime handler", h.clone()));
+    }
+    facts
+}
+
 /// Context: scenario, run, dates, link, host, engine, tool.
 fn context(out: &mut String, r: &RunRecord) {
     let or_unknown = |v: &Option<String>| v.clone().unwrap_or_else(|| "unknown".to_string());
@@ -203,12 +221,15 @@ fn context(out: &mut String, r: &RunRecord) {
         ("Kernel", or_unknown(&host.kernel)),
         ("Hostname", or_unknown(&host.hostname)),
         ("Engine", engine),
-        ("Storage driver", or_unknown(&e.storage_driver)),
         (
             "Engine node",
             match e.node.as_str() {
                 "" => "unknown".to_string(),
+                "fresh" if e.driver == "containerd" => {
+                    "fresh (a containerd started for this run)".to_string()
+                }
                 "fresh" => "fresh (a dockerd started for this run)".to_string(),
+                "sockets" => "engines at the scenario's node_sockets".to_string(),
                 "engine" => "your engine".to_string(),
                 other => other.to_string(),
             },
@@ -224,6 +245,9 @@ fn context(out: &mut String, r: &RunRecord) {
             },
         ),
     ];
+    if let Some(at) = facts.iter().position(|(k, _)| *k == "Engine") {
+        facts.splice(at + 1..at + 1, storage_facts(e));
+    }
     if let Some(s) = &r.simulation {
         let calibration = s.calibration.as_deref().unwrap_or("none");
         facts.insert(
@@ -492,4 +516,36 @@ fn sample_row(out: &mut String, s: &Sample, bursts: bool) {
     let _ = write!(row, "<td>{outcome}</td></tr>");
     out.push_str(&row);
     out.push('\n');
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::results::EngineContext;
+
+    #[test]
+    fn storage_rows_follow_the_engine() {
+        let docker = EngineContext {
+            storage_driver: Some("overlay2".into()),
+            ..Default::default()
+        };
+        assert_eq!(
+            storage_facts(&docker),
+            vec![("Storage driver", "overlay2".to_string())]
+        );
+        let containerd = EngineContext {
+            snapshotter: Some("overlayfs".into()),
+            runtime_handler: Some("runc".into()),
+            ..Default::default()
+        };
+        assert_eq!(
+            storage_facts(&containerd),
+            vec![
+                ("Snapshotter", "overlayfs".to_string()),
+                ("Runtime handler", "runc".to_string())
+            ]
+        );
+        let unknown = storage_facts(&EngineContext::default());
+        assert_eq!(unknown, vec![("Storage driver", "unknown".to_string())]);
+    }
 }

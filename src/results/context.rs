@@ -49,15 +49,22 @@ pub struct EngineContext {
     pub driver: String,
     /// Where the engine was reached.
     pub endpoint: String,
-    /// `fresh` (a dedicated dockerd started for the run) or `engine` (the user's).
+    /// `fresh` (a dedicated daemon started for the run), `sockets` (engines at sockets the
+    /// scenario names) or `engine` (the user's).
     #[serde(default)]
     pub node: String,
-    /// Engine version.
+    /// Engine version (`20.10.24`; `containerd 1.6.20`).
     pub version: Option<String>,
-    /// API version in use.
+    /// API version in use (Docker's; the CRI's `v1` for containerd).
     pub api_version: Option<String>,
-    /// Storage driver (`overlay2`).
+    /// Docker's storage (graph) driver (`overlay2`); none for containerd, see `snapshotter`.
     pub storage_driver: Option<String>,
+    /// containerd's snapshotter for CRI pulls (`overlayfs`); none for Docker.
+    #[serde(default)]
+    pub snapshotter: Option<String>,
+    /// The CRI runtime handler pods run with (`runc`); none for Docker.
+    #[serde(default)]
+    pub runtime_handler: Option<String>,
     /// Kernel as the engine reports it.
     pub kernel: Option<String>,
     /// Engine's OS.

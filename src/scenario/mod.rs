@@ -3,6 +3,7 @@
 mod checked;
 pub mod limits;
 mod schema;
+pub mod sockets;
 mod thresholds;
 
 use std::collections::HashMap;
@@ -15,8 +16,9 @@ use crate::units::{clip, clip_to};
 use limits::*;
 
 pub use schema::{
-    BurstSpec, DockerSettings, DockerfileSpec, DriverKind, NodeChoice, Placement, ReadySpec,
-    RegistrySettings, ScenarioFile, SimSettings, StepSpec, SynthSpec, VariantSpec,
+    BurstSpec, ContainerdSettings, DockerSettings, DockerfileSpec, DriverKind, NodeChoice,
+    Placement, ReadySpec, RegistrySettings, ScenarioFile, SimSettings, StepSpec, SynthSpec,
+    VariantSpec,
 };
 pub use thresholds::{ThresholdEntry, ThresholdTable};
 
@@ -214,6 +216,11 @@ fn validate(file: &ScenarioFile) -> Result<(), Invalid> {
             *file.driver.get_ref() == DriverKind::Sim,
         )?;
     }
+    sockets::check(
+        &file.containerd,
+        *file.driver.get_ref() == DriverKind::Containerd,
+        file.burst.as_ref().map(|b| &b.nodes),
+    )?;
     if file.variants.is_empty() {
         return Err((
             None,

@@ -37,6 +37,9 @@ pub struct ScenarioFile {
     /// Docker engine settings.
     #[serde(default)]
     pub docker: DockerSettings,
+    /// containerd node settings (`driver = "containerd"`).
+    #[serde(default)]
+    pub containerd: ContainerdSettings,
     /// A scale-out burst: fresh nodes, replicas spread over them.
     pub burst: Option<BurstSpec>,
     /// `[sim]`: where a simulated run (`driver = "sim"`) takes its model and image sizes.
@@ -70,7 +73,8 @@ pub enum DriverKind {
     /// A Docker engine through its API.
     #[default]
     Docker,
-    /// Fresh containerd nodes over CRI, in kubelet's order (`crate::driver::containerd`).
+    /// containerd nodes over CRI, in kubelet's order: fresh ones, or those at
+    /// `[containerd] node_sockets` (`crate::driver::containerd`).
     Containerd,
     /// A Kubernetes cluster (not yet available).
     Kube,
@@ -128,6 +132,17 @@ pub struct DockerSettings {
     /// Engines to use as a burst's nodes instead of fresh ones (one per node).
     #[serde(default, deserialize_with = "checked::texts")]
     pub node_sockets: Vec<String>,
+}
+
+/// `[containerd]`: which containerd nodes to drive.
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct ContainerdSettings {
+    /// CRI sockets of running containerds to use as the nodes instead of fresh ones (one per
+    /// node): absolute paths, or `unix://` and an absolute path. Each must be on this host, pull
+    /// `127.0.0.1` registries over plain HTTP, and already have its `sandbox_image`.
+    #[serde(default)]
+    pub node_sockets: Vec<Spanned<String>>,
 }
 
 /// `[burst]`: an HPA-like scale-out.

@@ -453,3 +453,74 @@ fn simulated_bursts_have_larger_bounds_and_the_driver_can_be_overridden() {
         "{e}"
     );
 }
+
+/// `driver = "containerd"`, GOOD (13 lines with the driver's), then `[containerd]` with
+/// `node_sockets = LIST` on line 15.
+fn with_sockets(driver: &str, list: &str) -> String {
+    format!("driver = \"{driver}\"{GOOD}[containerd]\nnode_sockets = {list}\n")
+}
+
+#[test]
+fn containerd_node_sockets_are_located_when_malformed() {
+    let text = with_sockets(
+        "containerd",
+        "[\"c.sock\", \"/run/containerd/containerd.sock\"]",
+    );
+    let e = err(&text);
+    assert!(
+        e.starts_with(
+            "s.toml:15:17: containerd.node_sockets[0]: \"c.sock\" is not an absolute path"
+        ),
+        "{e}"
+    );
+    let e = err(&with_sockets("docker", "[\"\"]"));
+    assert!(
+        e.starts_with("s.toml:15:17: containerd.node_sockets[0]: the socket path is empty"),
+        "{e}"
+    );
+}
+
+#[test]
+fn a_containerd_socket_is_listed_once() {
+    let list = "[\"/run/c.sock\", \"unix:///run/c.sock\"]";
+    let e = err(&with_sockets("docker", list));
+    assert!(
+        e.starts_with("s.toml:15:32: containerd.node_sockets[1]: /run/c.sock is also node_sockets[0]: each node needs a containerd of its own"),
+        "{e}"
+    );
+}
+
+#[test]
+fn containerd_node_sockets_must_be_sockets_when_used() {
+    let dir = tempfile::tempdir().unwrap();
+    let list = format!("[\"{}\"]", dir.path().display());
+    let e = err(&with_sockets("containerd", &list));
+    assert!(
+        e.starts_with("s.toml:15:17: containerd.node_sockets[0]:"),
+        "{e}"
+    );
+    assert!(e.contains("is a directory, not a unix socket"), "{e}");
+    // Another driver does not use them: their form is checked, not the disk.
+    parse(&with_sockets("docker", &list)).unwrap();
+}
+
+#[test]
+fn a_containerd_burst_needs_one_socket_per_node() {
+    let dir = tempfile::tempdir().unwrap();
+    let socket = dir.path().join("c.sock");
+    let _listener = std::os::unix::net::UnixListener::bind(&socket).unwrap();
+    let no_port = GOOD.replace("ready = { http = \"/\", port = 9000 }\n", "");
+    let text = |nodes: u32| {
+        format!(
+            "driver = \"containerd\"{no_port}[burst]\nnodes = {nodes}\nreplicas = 2\n[containerd]\nnode_sockets = [\"{}\"]\n",
+            socket.display()
+        )
+    };
+    let e = err(&text(2));
+    assert!(
+        e.contains("containerd.node_sockets: 1 node_sockets for burst.nodes = 2"),
+        "{e}"
+    );
+    let s = parse(&text(1)).unwrap();
+    assert_eq!(s.file.containerd.node_sockets.len(), 1);
+}

@@ -255,13 +255,17 @@ fn image_spec(reference: &str) -> api::ImageSpec {
     }
 }
 
-/// An error and its sources, `a: b: c`.
+/// An error and its sources, `a: b: c`, each said once (a source whose text is already
+/// there is left out).
 fn error_chain(e: &dyn std::error::Error) -> String {
     let mut text = e.to_string();
     let mut source = e.source();
     while let Some(s) = source {
-        text.push_str(": ");
-        text.push_str(&s.to_string());
+        let said = s.to_string();
+        if !text.contains(&said) {
+            text.push_str(": ");
+            text.push_str(&said);
+        }
         source = s.source();
     }
     text

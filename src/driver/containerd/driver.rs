@@ -1,9 +1,13 @@
-//! [`ContainerdDriver`]: fresh containerd nodes behind the [`Driver`] trait.
+//! [`ContainerdDriver`]: containerd nodes behind the [`Driver`] trait — fresh ones the harness
+//! starts, or running ones at the CRI sockets of `[containerd] node_sockets`
+//! ([`super::existing`], which says what those need).
 //!
-//! Nodes start before the run knows their registry ports, so routing is written when a port is
-//! first seen (containerd reads `hosts.toml` on every pull): `evict(node, registry)`, which the
-//! executors call before every sample and before reading the byte counters, routes the
-//! registry and the pause image's host to the node's port and pins the pause image once.
+//! Fresh nodes start before the run knows their registry ports, so routing is written when a
+//! port is first seen (containerd reads `hosts.toml` on every pull): `evict(node, registry)`,
+//! which the executors call before every sample and before reading the byte counters, routes
+//! the registry and the pause image's host to the node's port and pins the pause image once.
+//! Existing nodes are not reconfigured: they pull loopback registries over plain HTTP
+//! unconfigured and run pods with their own sandbox image.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Mutex;
@@ -14,6 +18,8 @@ use futures_util::future::join_all;
 use tokio::time::Instant;
 
 use super::config::{RUNTIME_HANDLER, SNAPSHOTTER};
+use super::events::NodeEvents;
+use super::existing::ExistingNode;
 use super::node::{self, ContainerdNode};
 use super::sequence::{self, PodSpec, StartedPod};
 use super::Cri;
@@ -25,6 +31,8 @@ use crate::image::synth::PAUSE_REPOSITORY;
 use crate::measure::probe::{wait_ready_async, ProbeSpec};
 use crate::progress::Progress;
 use crate::results::{EngineContext, LayerTiming};
+use crate::scenario::sockets::socket_path;
+use crate::scenario::ContainerdSettings;
 
 /// Registry host of the pause image in every node's config; `hosts.toml` sends it to the
 /// node's own registry port.
@@ -35,9 +43,65 @@ pub fn pause_reference() -> String {
     format!("{PAUSE_HOST}/{PAUSE_REPOSITORY}:latest")
 }
 
-/// Fresh containerd nodes, cold-starting over CRI.
+/// One node: started by the harness, or running at a socket.
+enum Node {
+    Fresh(ContainerdNode),
+    Existing(ExistingNode),
+}
+
+impl Node {
+    fn cri(&self) -> &Cri {
+        match self {
+            Node::Fresh(n) => n.cri(),
+            Node::Existing(n) => n.cri(),
+        }
+    }
+
+    fn events(&self) -> &NodeEvents {
+        match self {
+            Node::Fresh(n) => n.events(),
+            Node::Existing(n) => n.events(),
+        }
+    }
+
+    fn socket(&self) -> std::path::PathBuf {
+        match self {
+            Node::Fresh(n) => n.socket(),
+            Node::Existing(n) => n.socket().to_path_buf(),
+        }
+    }
+
+    /// Where the output of pod `name` goes.
+    fn log_dir(&self, name: &str) -> std::path::PathBuf {
+        match self {
+            Node::Fresh(n) => n.dir().join("logs").join(name),
+            Node::Existing(n) => n.log_dir().join(name),
+        }
+    }
+
+    /// (snapshotter, runtime handler).
+    fn storage(&self) -> (Option<String>, Option<String>) {
+        match self {
+            Node::Fresh(_) => (Some(SNAPSHOTTER.into()), Some(RUNTIME_HANDLER.into())),
+            Node::Existing(n) => (
+                n.config().snapshotter.clone(),
+                n.config().runtime_handler.clone(),
+            ),
+        }
+    }
+
+    /// Stops a fresh node; an existing one is only let go (its pods' logs removed).
+    async fn stop(self) {
+        if let Node::Fresh(n) = self {
+            n.stop().await;
+        }
+    }
+}
+
+/// containerd nodes, cold-starting over CRI.
 pub struct ContainerdDriver {
-    nodes: Vec<ContainerdNode>,
+    nodes: Vec<Node>,
+    kind: NodeKind,
     /// Pods created and not yet removed, by (node, container name).
     pods: Mutex<HashMap<(usize, String), StartedPod>>,
     /// Nodes whose pause image is pinned.
@@ -45,18 +109,67 @@ pub struct ContainerdDriver {
 }
 
 impl ContainerdDriver {
-    /// Starts `request.count` fresh containerd nodes at once; on any failure stops the started
-    /// ones and says why.
+    /// Sets up `request.count` nodes: the first ones of `settings.node_sockets` when it lists
+    /// any, else fresh nodes.
     pub async fn setup(
+        settings: &ContainerdSettings,
         request: NodeRequest,
         progress: &Progress,
     ) -> Result<ContainerdDriver, DriverError> {
+        let wanted = request.count.max(1);
+        if settings.node_sockets.is_empty() {
+            return Self::fresh(wanted, progress).await;
+        }
+        let sockets: Vec<&str> = settings
+            .node_sockets
+            .iter()
+            .map(|s| s.get_ref().as_str())
+            .collect();
+        Self::on_sockets(&sockets, wanted, progress).await
+    }
+
+    /// Connects the containerds at the first `wanted` of `sockets` (all when there are fewer);
+    /// each must answer CRI and have its sandbox image.
+    pub async fn on_sockets(
+        sockets: &[&str],
+        wanted: usize,
+        progress: &Progress,
+    ) -> Result<ContainerdDriver, DriverError> {
+        if sockets.len() < wanted {
+            progress.println(format!(
+                "warning: {wanted} nodes wanted but [containerd] node_sockets lists {}: using those",
+                sockets.len()
+            ));
+        }
+        let mut nodes = Vec::new();
+        for (index, entry) in sockets.iter().take(wanted).enumerate() {
+            let path = socket_path(entry)
+                .map_err(|why| DriverError::Nodes(format!("containerd node {index}: {why}")))?;
+            let node = ExistingNode::connect(index, &path)
+                .await
+                .map_err(|e| DriverError::Nodes(e.to_string()))?;
+            nodes.push(Node::Existing(node));
+        }
+        Ok(ContainerdDriver::with(nodes, NodeKind::Sockets))
+    }
+
+    fn with(nodes: Vec<Node>, kind: NodeKind) -> ContainerdDriver {
+        ContainerdDriver {
+            nodes,
+            kind,
+            pods: Mutex::new(HashMap::new()),
+            pinned: Mutex::new(HashSet::new()),
+        }
+    }
+
+    /// Starts `wanted` fresh containerd nodes at once; on any failure stops the started ones
+    /// and says why.
+    async fn fresh(wanted: usize, progress: &Progress) -> Result<ContainerdDriver, DriverError> {
         node::available().map_err(|why| {
             DriverError::Nodes(format!(
                 "{why}; containerd nodes are started by the harness as root (driver = \"containerd\")"
             ))
         })?;
-        let wanted = request.count.max(1);
         let spinner = progress.spinner(format!("starting {wanted} fresh containerd node(s)"));
         let pause = pause_reference();
         let started = join_all((0..wanted).map(|i| ContainerdNode::start(i, &pause, &[]))).await;
@@ -73,20 +186,17 @@ impl ContainerdDriver {
             join_all(nodes.into_iter().map(ContainerdNode::stop)).await;
             return Err(DriverError::Nodes(e.to_string()));
         }
-        Ok(ContainerdDriver {
-            nodes,
-            pods: Mutex::new(HashMap::new()),
-            pinned: Mutex::new(HashSet::new()),
-        })
+        let nodes = nodes.into_iter().map(Node::Fresh).collect();
+        Ok(ContainerdDriver::with(nodes, NodeKind::Fresh))
     }
 
-    fn node(&self, node: usize) -> Result<&ContainerdNode, String> {
+    fn node(&self, node: usize) -> Result<&Node, String> {
         self.nodes
             .get(node)
             .ok_or_else(|| format!("no node {node} (the driver has {})", self.nodes.len()))
     }
 
-    fn node_or_error(&self, node: usize) -> Result<&ContainerdNode, DriverError> {
+    fn node_or_error(&self, node: usize) -> Result<&Node, DriverError> {
         self.node(node).map_err(DriverError::Nodes)
     }
 
@@ -98,9 +208,12 @@ impl ContainerdDriver {
             .ok_or_else(|| format!("no pod {name} on node {node} (not created?)"))
     }
 
-    /// Routes `registry` and the pause host to the node's port and pins the pause image once.
+    /// Routes `registry` and the pause host to a fresh node's port and pins the pause image
+    /// once; an existing node needs neither.
     async fn prepare(&self, index: usize, registry: &str) -> Result<(), DriverError> {
-        let node = self.node_or_error(index)?;
+        let Node::Fresh(node) = self.node_or_error(index)? else {
+            return Ok(());
+        };
         let route = |name: &str| {
             node.route_registry(name, registry)
                 .map_err(|e| DriverError::Engine {
@@ -165,7 +278,7 @@ impl Driver for ContainerdDriver {
     }
 
     fn kind(&self) -> NodeKind {
-        NodeKind::Fresh
+        self.kind
     }
 
     async fn describe(&self, node: usize) -> Result<EngineContext, DriverError> {
@@ -175,16 +288,19 @@ impl Driver for ContainerdDriver {
             .version()
             .await
             .map_err(|e| engine_error(node, "asking its version", e))?;
+        let (snapshotter, runtime_handler) = n.storage();
         Ok(EngineContext {
             driver: "containerd".into(),
             endpoint: format!("unix://{}", n.socket().display()),
-            node: NodeKind::Fresh.name().into(),
+            node: self.kind.name().into(),
             version: Some(format!(
-                "{} {} (CRI {}, runtime handler {RUNTIME_HANDLER})",
-                version.runtime_name, version.runtime_version, version.runtime_api_version
+                "{} {}",
+                version.runtime_name, version.runtime_version
             )),
             api_version: Some(version.runtime_api_version),
-            storage_driver: Some(SNAPSHOTTER.into()),
+            storage_driver: None,
+            snapshotter,
+            runtime_handler,
             kernel: std::fs::read_to_string("/proc/sys/kernel/osrelease")
                 .ok()
                 .map(|k| k.trim().to_string()),
@@ -247,7 +363,7 @@ impl Driver for ContainerdDriver {
             image: container.image.clone(),
             port: container.port,
             env: container.env.clone(),
-            log_dir: Some(n.dir().join("logs").join(&container.name)),
+            log_dir: Some(n.log_dir(&container.name)),
         };
         let (started, _) = sequence::create(n.cri(), &pod).await?;
         if let Ok(mut pods) = self.pods.lock() {
@@ -318,6 +434,6 @@ impl Driver for ContainerdDriver {
     }
 
     async fn teardown(self: Box<Self>) {
-        join_all(self.nodes.into_iter().map(ContainerdNode::stop)).await;
+        join_all(self.nodes.into_iter().map(Node::stop)).await;
     }
 }

@@ -84,6 +84,8 @@ impl Engine {
             version: version.version,
             api_version: Some(self.docker.client_version().to_string()),
             storage_driver: info.driver,
+            snapshotter: None,
+            runtime_handler: None,
             kernel: info.kernel_version,
             os: info.operating_system,
         })

@@ -263,6 +263,8 @@ fn engines(records: &[RunRecord]) -> String {
             Some(e.driver.clone()),
             e.version.clone(),
             e.storage_driver.clone(),
+            e.snapshotter.clone(),
+            e.runtime_handler.clone(),
             (!e.node.is_empty()).then(|| e.node.clone()),
         ]
         .into_iter()

@@ -73,9 +73,11 @@ impl Layers {
                 } else {
                     ""
                 };
-                let extract_start = l
-                    .extract_complete_us
-                    .map(|_| l.downloaded_us().unwrap_or(0).max(below_extracted.unwrap_or(0)));
+                let extract_start = l.extract_complete_us.map(|_| {
+                    l.downloaded_us()
+                        .unwrap_or(0)
+                        .max(below_extracted.unwrap_or(0))
+                });
                 below_extracted = l.extract_complete_us.or(below_extracted);
                 rows.push(Row {
                     label: format!("{} · layer {}{size}{cached}", v.name, k + 1),
