@@ -4,9 +4,11 @@
 //!
 //! The images and registry are `scenarios/kubelet.toml`'s (150 MB in 6 layers and 5 MB in one,
 //! 100 MB/s, 2 ms). Per round it prints each pull's time, when the registry handed over the
-//! image's last byte, and ctr's own unpack time (its `done:` line: ctr fetches every layer
-//! first and unpacks afterwards, where CRI unpacks each layer as soon as it is in). Needs root
-//! and `ctr`; run it through `scripts/bench-containerd` or:
+//! base layer's and the image's last byte, and ctr's own unpack time (its `done:` line): ctr
+//! fetches every layer first and unpacks afterwards, where CRI unpacks each layer as soon as it
+//! and the one below are in, so CRI's pull should take about the base layer's download plus
+//! ctr's unpack (the last column). Needs root and `ctr`; run it through
+//! `scripts/bench-containerd` or:
 //!
 //!   cargo run --release --example ctr_vs_cri -- [ROUNDS]
 use std::time::Duration;
@@ -16,10 +18,12 @@ use coldbench::registry::{Registry, RegistryConfig};
 use coldbench::results::StoredImage;
 use tokio::time::Instant;
 
-/// One pull: how long it took, when the last blob byte left, its blob bytes, ctr's unpack time.
+/// One pull: how long it took, when the last blob byte left, when the base layer's did, its blob
+/// bytes, ctr's unpack time.
 struct Pull {
     took: Duration,
     last_byte: Duration,
+    base_in: Duration,
     bytes: u64,
     unpack: Option<Duration>,
 }
@@ -55,54 +59,72 @@ async fn main() -> Result<(), String> {
     let node = ContainerdNode::start(0, &pause_ref, &[addr.to_string()])
         .await
         .map_err(|e| e.to_string())?;
-    println!("round  image         first  CRI pull  last byte   ctr pull  last byte  ctr unpack");
-    let mut ratios: Vec<(String, f64, f64)> = Vec::new();
+    println!(
+        "round  image        first  CRI pull  base in  last byte  ctr pull  last byte  ctr unpack  CRI/(base in+unpack)"
+    );
+    let mut summaries = Vec::new();
     for (name, spec) in images {
         let spec: coldbench::scenario::SynthSpec =
             toml::from_str(spec).map_err(|e| e.to_string())?;
         let image = coldbench::image::synth::build(registry.store(), name, &spec)
             .map_err(|e| e.to_string())?;
         let reference = format!("{addr}/{}:{}", image.repository, image.tag);
-        let (mut cri_times, mut ctr_times) = (Vec::new(), Vec::new());
+        let base = image
+            .layers
+            .first()
+            .map(|l| l.digest.to_string())
+            .unwrap_or_default();
+        let mut columns: [Vec<f64>; 5] = Default::default();
         for round in 0..rounds {
             let cri_first = round % 2 == 0;
             let mut pulls = Vec::new();
             for cri_turn in [cri_first, !cri_first] {
                 clear(&node).await?;
                 let pull = if cri_turn {
-                    cri_pull(&node, &registry, &reference).await?
+                    cri_pull(&node, &registry, &reference, &base).await?
                 } else {
-                    ctr_pull(&node, &registry, &reference).await?
+                    ctr_pull(&node, &registry, &reference, &base).await?
                 };
                 check_cold(&pull, &image)?;
                 pulls.push((cri_turn, pull));
             }
             pulls.sort_by_key(|(cri, _)| !cri);
             let (cri, ctr) = (&pulls[0].1, &pulls[1].1);
+            let unpack = ctr.unpack.unwrap_or_default().as_secs_f64();
+            let overlapped = cri.took.as_secs_f64() / (cri.base_in.as_secs_f64() + unpack);
             println!(
-                "{round:>5}  {name:<12}  {:<5}  {:>8.3}  {:>9.3}  {:>9.3}  {:>9.3}  {:>10}",
+                "{round:>5}  {name:<11}  {:<5}  {:>8.3}  {:>7.3}  {:>9.3}  {:>8.3}  {:>9.3}  {:>10.3}  {:>20.3}",
                 if cri_first { "CRI" } else { "ctr" },
                 cri.took.as_secs_f64(),
+                cri.base_in.as_secs_f64(),
                 cri.last_byte.as_secs_f64(),
                 ctr.took.as_secs_f64(),
                 ctr.last_byte.as_secs_f64(),
-                ctr.unpack
-                    .map_or("?".into(), |u| format!("{:.3}", u.as_secs_f64())),
+                unpack,
+                overlapped,
             );
-            cri_times.push(cri.took.as_secs_f64());
-            ctr_times.push(ctr.took.as_secs_f64());
+            let row = [
+                cri.took.as_secs_f64(),
+                ctr.took.as_secs_f64(),
+                cri.last_byte.as_secs_f64(),
+                ctr.last_byte.as_secs_f64(),
+                overlapped,
+            ];
+            for (column, value) in columns.iter_mut().zip(row) {
+                column.push(value);
+            }
         }
-        ratios.push((
-            name.to_string(),
-            median(&mut cri_times),
-            median(&mut ctr_times),
+        let [cri, ctr, cri_last, ctr_last, overlapped] = columns.map(|mut c| median(&mut c));
+        summaries.push(format!(
+            "{name}: medians: CRI PullImage {cri:.3} s, ctr images pull {ctr:.3} s (CRI / ctr {:.3}); \
+             last byte CRI {cri_last:.3} s, ctr {ctr_last:.3} s (CRI / ctr {:.3}); \
+             CRI / (base in + ctr unpack) {overlapped:.3}",
+            cri / ctr,
+            cri_last / ctr_last,
         ));
     }
-    for (name, cri, ctr) in ratios {
-        println!(
-            "{name}: median CRI PullImage {cri:.3} s, ctr images pull {ctr:.3} s, CRI / ctr = {:.3}",
-            cri / ctr
-        );
+    for line in summaries {
+        println!("{line}");
     }
     node.stop().await;
     registry.shutdown().await;
@@ -131,6 +153,7 @@ async fn cri_pull(
     node: &ContainerdNode,
     registry: &Registry,
     reference: &str,
+    base: &str,
 ) -> Result<Pull, String> {
     let before = registry.served_by_node(0).blobs;
     let t = Instant::now();
@@ -138,13 +161,14 @@ async fn cri_pull(
         .pull_image(reference, None)
         .await
         .map_err(|e| format!("CRI pull: {e}"))?;
-    Ok(finished(registry, t, before, None))
+    Ok(finished(registry, t, before, None, base))
 }
 
 async fn ctr_pull(
     node: &ContainerdNode,
     registry: &Registry,
     reference: &str,
+    base: &str,
 ) -> Result<Pull, String> {
     let before = registry.served_by_node(0).blobs;
     let t = Instant::now();
@@ -167,20 +191,29 @@ async fn ctr_pull(
             .map(str::trim)
             .and_then(go_duration)
     });
-    Ok(finished(registry, t, before, unpack))
+    Ok(finished(registry, t, before, unpack, base))
 }
 
-fn finished(registry: &Registry, t: Instant, before: u64, unpack: Option<Duration>) -> Pull {
+fn finished(
+    registry: &Registry,
+    t: Instant,
+    before: u64,
+    unpack: Option<Duration>,
+    base: &str,
+) -> Pull {
     let took = t.elapsed();
-    let last_byte = registry
-        .blobs_sent_to_node(0, t)
+    let sent = registry.blobs_sent_to_node(0, t);
+    let last_byte = sent.iter().map(|s| s.at - t).max().unwrap_or_default();
+    let base_in = sent
         .iter()
+        .filter(|s| s.digest == base)
         .map(|s| s.at - t)
         .max()
         .unwrap_or_default();
     Pull {
         took,
         last_byte,
+        base_in,
         bytes: registry.served_by_node(0).blobs - before,
         unpack,
     }

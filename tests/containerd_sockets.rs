@@ -97,7 +97,10 @@ async fn an_existing_containerd_cold_starts_with_every_phase() {
         assert_eq!(s.blob_bytes, s.expected_bytes, "bytes served = image size");
         // The waterfall: the registry's deliveries and the node's own snapshot commits.
         for l in &s.layers {
-            assert!(l.served_us.is_some() && l.extract_complete_us.is_some(), "{l:?}");
+            assert!(
+                l.served_us.is_some() && l.extract_complete_us.is_some(),
+                "{l:?}"
+            );
         }
     }
     common::assert_follows_schema(&outcome.dir.join("run.json"));
