@@ -122,8 +122,13 @@ impl ExistingNode {
         .map_err(|_| no_answer(format!("no answer within {ANSWER_TIMEOUT:?}")))?
         .map_err(|e| no_answer(cause(e)))?;
         let config = CriConfig::from_status_info(&status.info);
-        if let Some(image) = &config.sandbox_image {
-            check_sandbox_image(index, &cri, image).await?;
+        match &config.sandbox_image {
+            Some(image) => check_sandbox_image(index, &cri, image).await?,
+            None => tracing::warn!(
+                "containerd node {index} ({}): its CRI Status names no sandbox image, so it cannot \
+                 be checked; if the first pod has to pull it, that sample's create time includes the pull",
+                socket.display()
+            ),
         }
         let logs = tempfile::Builder::new()
             .prefix("coldbench-cri-logs-")
