@@ -12,6 +12,7 @@
 pub mod containerd;
 pub mod docker;
 pub mod host;
+pub mod kube;
 pub mod sim;
 
 use std::collections::BTreeMap;
