@@ -7,6 +7,7 @@ pub mod engine;
 pub mod hashing;
 pub mod local;
 pub mod oci;
+pub mod salt;
 pub mod space;
 pub mod synth;
 pub mod upstream;
@@ -50,6 +51,8 @@ pub enum ImageError {
         needed: u64,
         free: u64,
     },
+    #[error(transparent)]
+    Salt(#[from] salt::SaltError),
     #[error("serializing {0}: {1}")]
     Json(&'static str, serde_json::Error),
 }
