@@ -51,10 +51,12 @@ fn answers_200(port: u16, limit: Duration) -> bool {
             let _ = stream.set_read_timeout(Some(Duration::from_secs(2)));
             let request = b"GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
             let mut reply = String::new();
-            if stream.write_all(request).is_ok() && stream.read_to_string(&mut reply).is_ok() {
-                if reply.starts_with("HTTP/1.1 200") {
-                    return true;
-                }
+            let sent = stream.write_all(request).is_ok();
+            if sent
+                && stream.read_to_string(&mut reply).is_ok()
+                && reply.starts_with("HTTP/1.1 200")
+            {
+                return true;
             }
         }
         std::thread::sleep(Duration::from_millis(20));

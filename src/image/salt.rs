@@ -6,8 +6,8 @@
 //! its own small gzip member followed by the original blob byte for byte: gzip readers (Go's,
 //! pigz, zlib's) read concatenated members as one stream, as eStargz layers rely on, so the tar
 //! the runtime unpacks is the salt entry then the original tar. Prepending instead of appending
-//! means no recompression: the compressed layer grows by the member alone (about 150 bytes,
-//! far under the 2 KiB bound) whatever compressor and level made the original, and salting a
+//! means no recompression: the compressed layer grows by the member alone (about 100 bytes,
+//! under 400 for the longest salt) whatever compressor and level made the original, and salting a
 //! GB layer costs one streaming read, one decompression (for the diff ID) and one write, with
 //! nothing held in memory. Uncompressed tar layers grow by exactly 1 KiB; zstd layers are refused.
 //!

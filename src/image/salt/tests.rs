@@ -439,3 +439,22 @@ fn a_synthetic_image_salts() {
     let bytes_moved = |i: &StoredImage| i.compressed_size;
     assert!(bytes_moved(&salted) - bytes_moved(&original) <= 2048 * 3 + 64);
 }
+
+#[test]
+fn the_salt_member_is_small_even_for_the_longest_salt() {
+    let short = gzip_member(&salt_entry("run-1/sample-1")).unwrap();
+    let longest = gzip_member(&salt_entry(
+        &noise(MAX_SALT_LEN, 3)
+            .iter()
+            .map(|b| char::from(b'a' + b % 26))
+            .collect::<String>(),
+    ))
+    .unwrap();
+    eprintln!(
+        "salt member: {} bytes (short salt), {} bytes (longest)",
+        short.len(),
+        longest.len()
+    );
+    assert!(short.len() <= 200, "{}", short.len());
+    assert!(longest.len() <= 1024, "{}", longest.len());
+}
