@@ -1,6 +1,7 @@
 //! Shared helpers for integration tests that need real infrastructure.
 #![allow(dead_code)]
 
+pub mod kube_api;
 pub mod test_driver;
 
 use std::fs::File;
