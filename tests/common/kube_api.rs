@@ -28,6 +28,8 @@ use std::time::Duration;
 
 use serde_json::{json, Value};
 
+// Not every test binary that includes `common` uses all of these.
+#[allow(unused_imports)]
 pub use kubelet::{go_duration, KubeletFormat, Pull};
 use lifecycle::{lock, Shared};
 use store::{Kind, Store};

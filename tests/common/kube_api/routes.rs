@@ -100,24 +100,26 @@ fn dispatch(
     let sub = t.sub.first().map(String::as_str);
     match (method.as_str(), t.name.as_deref(), sub) {
         ("GET", None, _) => watch::list_or_watch(shared, t, q),
-        ("POST", None, _) => parse_body(body).map_or_else(|r| r, |obj| create(shared, t, obj)),
+        ("POST", None, _) => with_body(body, |obj| create(shared, t, obj)),
         ("GET", Some(name), None) => get(shared, t, name),
         ("GET", Some(name), Some("proxy")) if t.kind == Kind::Pod => proxy(shared, t, name),
         ("GET", Some(name), Some("scale")) if t.kind == Kind::Deployment => {
             scale_of(shared, t, name)
         }
         ("PUT" | "PATCH", Some(name), None | Some("scale")) if t.kind == Kind::Deployment => {
-            parse_body(body)
-                .map_or_else(|r| r, |b| update(shared, t, name, method == Method::PUT, b))
+            with_body(body, |b| update(shared, t, name, method == Method::PUT, b))
         }
         ("DELETE", Some(name), None) => delete(shared, t, name),
         _ => http::not_allowed(),
     }
 }
 
-fn parse_body(body: &[u8]) -> Result<Value, Response<Body>> {
-    serde_json::from_slice(body)
-        .map_err(|e| http::bad_request(format!("the body is not JSON: {e}")))
+/// Runs `verb` on the JSON body, or answers `400` when it is not JSON.
+fn with_body(body: &[u8], verb: impl FnOnce(Value) -> Response<Body>) -> Response<Body> {
+    match serde_json::from_slice(body) {
+        Ok(v) => verb(v),
+        Err(e) => http::bad_request(format!("the body is not JSON: {e}")),
+    }
 }
 
 /// Maps a path onto a resource; `None` for paths a real server would 404.
