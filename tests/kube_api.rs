@@ -254,7 +254,7 @@ async fn pulled_messages_follow_each_kubelet_version() {
     let api = KubeApi::start().await;
     let step = Duration::from_millis(3);
     let took = Pull {
-        took: Duration::from_millis(49_657),
+        took: Duration::new(49, 657_983_991),
         with_waiting: Duration::from_millis(81_280),
         size: 4_200,
         present: false,
@@ -295,7 +295,7 @@ async fn pulled_messages_follow_each_kubelet_version() {
         |events: Vec<(String, String)>| events.into_iter().find(|e| e.0 == "Pulled").unwrap().1;
     assert_eq!(
         pulled(core_events(&client, "default", "v119").await),
-        "Successfully pulled image \"reg.local/v119:1\" in 49.657s"
+        "Successfully pulled image \"reg.local/v119:1\" in 49.657983991s"
     );
     assert_eq!(
         pulled(core_events(&client, "default", "v125").await),

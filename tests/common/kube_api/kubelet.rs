@@ -52,10 +52,14 @@ pub fn pulled(format: KubeletFormat, image: &str, pull: &Pull) -> String {
     if pull.present {
         return format!("Container image \"{image}\" already present on machine");
     }
-    let took = go_duration(pull.took);
-    let waiting = go_duration(pull.with_waiting);
+    // 1.25+ truncate both durations to milliseconds (`.Truncate(time.Millisecond)`).
+    let took = go_duration(truncate_ms(pull.took));
+    let waiting = go_duration(truncate_ms(pull.with_waiting));
     match format {
-        KubeletFormat::V1_19 => format!("Successfully pulled image \"{image}\" in {took}"),
+        KubeletFormat::V1_19 => format!(
+            "Successfully pulled image \"{image}\" in {}",
+            go_duration(pull.took)
+        ),
         KubeletFormat::V1_25 => format!(
             "Successfully pulled image \"{image}\" in {took} ({waiting} including waiting)"
         ),
@@ -66,7 +70,12 @@ pub fn pulled(format: KubeletFormat, image: &str, pull: &Pull) -> String {
     }
 }
 
-/// The `Created` message (1.31 added the colon).
+fn truncate_ms(d: Duration) -> Duration {
+    Duration::from_millis(d.as_millis() as u64)
+}
+
+/// The `Created` message; recent kubelets write `Created container: NAME` (the colon arrived
+/// during the 1.3x series; this double gives it to every 1.30+ timeline).
 pub fn created(format: KubeletFormat, container: &str) -> String {
     match format {
         KubeletFormat::V1_30 => format!("Created container: {container}"),
