@@ -459,3 +459,78 @@ async fn a_watch_resumes_from_a_resource_version_with_a_field_selector() {
     assert_eq!(seen[0], ("ADDED".to_string(), "mine".to_string()));
     assert!(seen.iter().all(|s| s.1 == "mine"), "{seen:?}");
 }
+
+#[tokio::test]
+async fn the_scale_subresource_and_replace_scale_a_deployment_up_and_down() {
+    let dir = tempfile::tempdir().unwrap();
+    let api = KubeApi::start().await;
+    api.set_timeline(Timeline::new(Duration::from_millis(2)));
+    let client = client(&api, dir.path()).await;
+    let deployments: Api<Deployment> = Api::default_namespaced(client.clone());
+    deployments
+        .create(&PostParams::default(), &deployment("burst", 0))
+        .await
+        .unwrap();
+
+    let patch = Patch::Merge(json!({"spec": {"replicas": 2}}));
+    let scale = deployments
+        .patch_scale("burst", &PatchParams::default(), &patch)
+        .await
+        .unwrap();
+    assert_eq!(scale.spec.unwrap().replicas, Some(2));
+    wait_ready(&client, "default", "app=burst", 2).await;
+
+    // A replace (PUT) with the current resourceVersion scales down; a stale one conflicts.
+    let mut d = deployments.get("burst").await.unwrap();
+    let stale = d.clone();
+    d.spec.as_mut().unwrap().replicas = Some(1);
+    deployments
+        .replace("burst", &PostParams::default(), &d)
+        .await
+        .unwrap();
+    let conflict = deployments
+        .replace("burst", &PostParams::default(), &stale)
+        .await;
+    assert!(matches!(conflict, Err(kube::Error::Api(s)) if s.code == 409));
+    let pods: Api<Pod> = Api::default_namespaced(client.clone());
+    tokio::time::timeout(Duration::from_secs(2), async {
+        while pods
+            .list(&ListParams::default().labels("app=burst"))
+            .await
+            .unwrap()
+            .items
+            .len()
+            != 1
+        {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+    })
+    .await
+    .expect("scaled down to one pod");
+    let got = deployments.get_scale("burst").await.unwrap();
+    assert_eq!(got.spec.unwrap().replicas, Some(1));
+    assert_eq!(got.status.unwrap().selector.as_deref(), Some("app=burst"));
+
+    // Deleting the deployment answers a Status and takes its pods.
+    let gone = deployments
+        .delete("burst", &DeleteParams::default())
+        .await
+        .unwrap();
+    assert!(
+        gone.is_right(),
+        "a Status, as the real server answers for deployments"
+    );
+    tokio::time::timeout(Duration::from_secs(2), async {
+        while !pods
+            .list(&ListParams::default())
+            .await
+            .unwrap()
+            .items
+            .is_empty()
+        {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+    })
+    .await
+    .expect("its pods are garbage-collected");
+}
