@@ -534,3 +534,36 @@ async fn the_scale_subresource_and_replace_scale_a_deployment_up_and_down() {
     .await
     .expect("its pods are garbage-collected");
 }
+
+#[tokio::test]
+async fn a_watch_from_a_compacted_resource_version_gets_410_expired() {
+    let dir = tempfile::tempdir().unwrap();
+    let api = KubeApi::start().await;
+    let client = client(&api, dir.path()).await;
+    let pods: Api<Pod> = Api::default_namespaced(client.clone());
+    let rv = pods
+        .list(&ListParams::default())
+        .await
+        .unwrap()
+        .metadata
+        .resource_version
+        .unwrap();
+    pods.create(&PostParams::default(), &pod("p"))
+        .await
+        .unwrap();
+    api.compact();
+    let events: Vec<_> = pods
+        .watch(&WatchParams::default(), &rv)
+        .await
+        .unwrap()
+        .collect()
+        .await;
+    assert_eq!(events.len(), 1, "one ERROR, then the stream ends");
+    match events.into_iter().next().unwrap().unwrap() {
+        WatchEvent::Error(e) => assert_eq!((e.code, e.reason.as_str()), (410, "Expired")),
+        other => panic!("expected an ERROR event, got {other:?}"),
+    }
+    // A fresh list + watch (kube's watcher) still delivers the pod.
+    let ready = wait_ready(&client, "default", "run=cb", 1).await;
+    assert_eq!(ready[0].metadata.name.as_deref(), Some("p"));
+}

@@ -14,6 +14,7 @@
 //! ```
 #![allow(dead_code)]
 
+mod deployment;
 mod http;
 mod kubelet;
 mod lifecycle;
@@ -234,6 +235,11 @@ impl KubeApi {
     /// The body the pod proxy answers with.
     pub fn set_proxy_body(&self, body: &str) {
         lock(&self.shared).proxy_body = body.to_string();
+    }
+
+    /// etcd compaction: watches from a resourceVersion older than now get `410 Expired`.
+    pub fn compact(&self) {
+        lock(&self.shared).store.compact();
     }
 
     /// Every request so far, in order.

@@ -10,6 +10,7 @@ use hyper::{Method, Request, Response, StatusCode};
 use hyper_util::rt::TokioIo;
 use serde_json::{json, Value};
 
+use super::deployment;
 use super::http::{self, json_response, merge_patch, not_found, Body};
 use super::kubelet;
 use super::lifecycle::{self, lock, Shared};
@@ -249,7 +250,7 @@ fn create(shared: &Shared, t: &Target, mut obj: Value) -> Response<Body> {
             inner.store.insert(Kind::Namespace, "", full)
         }
         Kind::Pod => lifecycle::create_pod(shared, &mut inner, &ns, obj),
-        Kind::Deployment => lifecycle::create_deployment(shared, &mut inner, &ns, obj),
+        Kind::Deployment => deployment::create_deployment(shared, &mut inner, &ns, obj),
         Kind::Event => {
             obj["metadata"]["namespace"] = json!(ns);
             inner.store.insert(Kind::Event, &ns, obj)
@@ -282,7 +283,7 @@ fn delete(shared: &Shared, t: &Target, name: &str) -> Response<Body> {
     let gone = match t.kind {
         Kind::Namespace => lifecycle::delete_namespace(shared, &mut inner, name).map(|o| render(t.api, t.kind, &o)),
         Kind::Pod => lifecycle::delete_pod(shared, &mut inner, &ns, name).map(|o| render(t.api, t.kind, &o)),
-        Kind::Deployment => lifecycle::delete_deployment(shared, &mut inner, &ns, name).map(|o| {
+        Kind::Deployment => deployment::delete_deployment(shared, &mut inner, &ns, name).map(|o| {
             json!({"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success",
                 "details": {"name": name, "group": group, "kind": plural_s, "uid": o["metadata"]["uid"]}})
         }),
@@ -314,7 +315,7 @@ fn update(shared: &Shared, t: &Target, name: &str, put: bool, body: Value) -> Re
         (false, true) => spec = body["spec"].clone(),
         (false, false) => merge_patch(&mut spec, &body["spec"]),
     }
-    let Some(updated) = lifecycle::update_deployment(shared, &mut inner, &ns, name, spec) else {
+    let Some(updated) = deployment::update_deployment(shared, &mut inner, &ns, name, spec) else {
         return not_found("deployments", "apps", name);
     };
     let out = if scale {

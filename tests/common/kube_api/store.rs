@@ -35,6 +35,8 @@ pub struct Store {
     uid: u64,
     objects: BTreeMap<Key, Value>,
     log: Vec<Change>,
+    /// Changes at or before this resourceVersion were compacted away (etcd compaction).
+    compacted: u64,
     tx: broadcast::Sender<Change>,
 }
 
@@ -47,6 +49,7 @@ impl Store {
             uid: 0,
             objects: BTreeMap::new(),
             log: Vec::new(),
+            compacted: 0,
             tx,
         }
     }
@@ -122,9 +125,15 @@ impl Store {
         (backlog, self.tx.subscribe())
     }
 
-    /// The oldest resourceVersion a watch may still start from (older ones are `410 Gone`).
-    pub fn oldest_rv(&self) -> u64 {
-        self.log.first().map_or(self.rv, |c| c.rv.saturating_sub(1))
+    /// Forgets the change log up to now: watches from an older resourceVersion get `410`.
+    pub fn compact(&mut self) {
+        self.compacted = self.rv;
+        self.log.clear();
+    }
+
+    /// True when a watch from `rv` can no longer be served (`410 Expired`).
+    pub fn expired(&self, rv: u64) -> bool {
+        rv != 0 && rv < self.compacted
     }
 
     fn commit(

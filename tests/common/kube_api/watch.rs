@@ -111,6 +111,8 @@ fn watch(shared: &Shared, filter: Filter, q: &HashMap<String, String>) -> Respon
                 .filter_map(|o| line(&filter, "ADDED", filter.kind, ns_of(o), o))
                 .collect();
             (first, inner.store.since(inner.store.rv()).1)
+        } else if inner.store.expired(rv) {
+            return expired(rv, inner.store.rv());
         } else {
             let (backlog, rx) = inner.store.since(rv);
             (
@@ -123,6 +125,19 @@ fn watch(shared: &Shared, filter: Filter, q: &HashMap<String, String>) -> Respon
         }
     };
     stream(first, rx, filter, timeout)
+}
+
+/// A watch from a compacted resourceVersion: `200` with one `ERROR` event carrying a
+/// `410 Expired` Status, then the end of the stream (what makes clients re-list).
+fn expired(rv: u64, now: u64) -> Response<Body> {
+    let status = super::status_failure(
+        410,
+        "Expired",
+        &format!("too old resource version: {rv} ({now})"),
+    );
+    let line = format!("{}\n", json!({"type": "ERROR", "object": status}));
+    let body = http_body_util::Full::new(Bytes::from(line)).boxed();
+    with_headers(StatusCode::OK, "application/json", body)
 }
 
 fn ns_of(o: &Value) -> &str {
