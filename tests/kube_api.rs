@@ -567,3 +567,52 @@ async fn a_watch_from_a_compacted_resource_version_gets_410_expired() {
     let ready = wait_ready(&client, "default", "run=cb", 1).await;
     assert_eq!(ready[0].metadata.name.as_deref(), Some("p"));
 }
+
+/// Reasons of the events a watcher on `events` sees, until `Started` arrives.
+async fn watch_reasons<K>(events: Api<K>, reason: impl Fn(&K) -> Option<String>) -> Vec<String>
+where
+    K: kube::Resource + Clone + std::fmt::Debug + serde::de::DeserializeOwned + Send + 'static,
+{
+    let stream = watcher(events, watcher::Config::default()).applied_objects();
+    futures_util::pin_mut!(stream);
+    let mut seen = Vec::new();
+    let wait = async {
+        while let Some(e) = stream.try_next().await.unwrap() {
+            seen.push(reason(&e).unwrap_or_default());
+            if seen.last().is_some_and(|r| r == "Started") {
+                break;
+            }
+        }
+    };
+    tokio::time::timeout(Duration::from_secs(5), wait)
+        .await
+        .expect("Started in time");
+    seen
+}
+
+#[tokio::test]
+async fn events_stream_through_watchers_in_both_event_apis() {
+    let dir = tempfile::tempdir().unwrap();
+    let api = KubeApi::start().await;
+    api.set_timeline(Timeline::new(Duration::from_millis(20)).format(KubeletFormat::V1_25));
+    let client = client(&api, dir.path()).await;
+    let core = Api::<CoreEvent>::default_namespaced(client.clone());
+    let v1 = Api::<EventV1>::default_namespaced(client.clone());
+    let core_seen = tokio::spawn(watch_reasons(core, |e| e.reason.clone()));
+    let v1_seen = tokio::spawn(watch_reasons(v1, |e| e.reason.clone()));
+    tokio::time::sleep(Duration::from_millis(10)).await;
+    Api::<Pod>::default_namespaced(client.clone())
+        .create(&PostParams::default(), &pod("w"))
+        .await
+        .unwrap();
+    let want = ["Scheduled", "Pulling", "Pulled", "Created", "Started"];
+    assert_eq!(core_seen.await.unwrap(), want);
+    assert_eq!(v1_seen.await.unwrap(), want);
+    let watched = |p: &str| {
+        api.requests()
+            .iter()
+            .any(|r| r.path == p && r.query.contains("watch=true"))
+    };
+    assert!(watched("/api/v1/namespaces/default/events"));
+    assert!(watched("/apis/events.k8s.io/v1/namespaces/default/events"));
+}
