@@ -4,8 +4,6 @@
 
 mod common;
 
-use coldbench::run::{run, RunOptions};
-
 const SINGLE: &str = r#"name = "ctd"
 driver = "containerd"
 repetitions = 2
@@ -34,17 +32,7 @@ replicas = 4
 
 async fn run_text(text: &str) -> (tempfile::TempDir, coldbench::run::RunOutcome) {
     let dir = tempfile::tempdir().unwrap();
-    let scenario = dir.path().join("s.toml");
-    std::fs::write(&scenario, text).unwrap();
-    let outcome = run(&RunOptions {
-        scenario,
-        results_dir: dir.path().join("results"),
-        progress: false,
-        driver: None,
-        sim: Default::default(),
-    })
-    .await
-    .unwrap_or_else(|e| panic!("run failed: {e}"));
+    let outcome = common::run_scenario(dir.path(), text).await;
     (dir, outcome)
 }
 

@@ -163,7 +163,6 @@ async fn a_burst_over_two_existing_containerds_pulls_once_per_node() {
         nodes.push(node);
     }
     let dir = tempfile::tempdir().unwrap();
-    let scenario = dir.path().join("burst.toml");
     let sockets: Vec<String> = nodes
         .iter()
         .map(|n| format!("{:?}", n.socket().display().to_string()))
@@ -173,16 +172,7 @@ async fn a_burst_over_two_existing_containerds_pulls_once_per_node() {
         SCENARIO.replace("repetitions = 2", "repetitions = 1"),
         sockets.join(", ")
     );
-    std::fs::write(&scenario, text).unwrap();
-    let outcome = run(&RunOptions {
-        scenario,
-        results_dir: dir.path().join("results"),
-        progress: false,
-        driver: None,
-        sim: Default::default(),
-    })
-    .await
-    .unwrap_or_else(|e| panic!("run failed: {e}"));
+    let outcome = common::run_scenario(dir.path(), &text).await;
     let record = &outcome.record;
     assert_eq!(record.engine.node, "2 × sockets");
     assert_eq!(record.samples.len(), 4);

@@ -134,3 +134,19 @@ pub fn containerd() -> bool {
         }
     }
 }
+
+/// Runs the scenario `text` through `coldbench::run` with its results under `dir`; panics with
+/// the run's error.
+pub async fn run_scenario(dir: &std::path::Path, text: &str) -> coldbench::run::RunOutcome {
+    let scenario = dir.join("s.toml");
+    std::fs::write(&scenario, text).unwrap();
+    coldbench::run::run(&coldbench::run::RunOptions {
+        scenario,
+        results_dir: dir.join("results"),
+        progress: false,
+        driver: None,
+        sim: Default::default(),
+    })
+    .await
+    .unwrap_or_else(|e| panic!("run failed: {e}"))
+}

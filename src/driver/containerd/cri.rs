@@ -38,6 +38,31 @@ pub enum CriError {
     },
 }
 
+/// A gRPC channel over the unix socket `socket`, each call bounded by `call_timeout` (none for a
+/// lasting stream such as an event subscription).
+pub(super) async fn unix_channel(
+    socket: &Path,
+    call_timeout: Option<Duration>,
+) -> Result<Channel, tonic::transport::Error> {
+    let path = socket.to_path_buf();
+    // The URI is ignored: every connection goes to the socket.
+    let endpoint =
+        Endpoint::from_static("http://[::1]:50051").connect_timeout(Duration::from_secs(5));
+    let endpoint = match call_timeout {
+        Some(t) => endpoint.timeout(t),
+        None => endpoint,
+    };
+    endpoint
+        .connect_with_connector(tower::service_fn(move |_: Uri| {
+            let path = path.clone();
+            async move {
+                let stream = tokio::net::UnixStream::connect(path).await?;
+                Ok::<_, std::io::Error>(TokioIo::new(stream))
+            }
+        }))
+        .await
+}
+
 /// A connection to one CRI endpoint (cheap to clone).
 #[derive(Clone)]
 pub struct Cri {
@@ -49,22 +74,11 @@ pub struct Cri {
 impl Cri {
     /// Connects to the CRI endpoint listening on the unix socket `socket`.
     pub async fn connect(socket: &Path) -> Result<Cri, CriError> {
-        let path = socket.to_path_buf();
         let connect_err = |cause: String| CriError::Connect {
             socket: socket.display().to_string(),
             cause,
         };
-        // The URI is ignored: every connection goes to the socket.
-        let channel = Endpoint::from_static("http://[::1]:50051")
-            .timeout(CALL_TIMEOUT)
-            .connect_timeout(Duration::from_secs(5))
-            .connect_with_connector(tower::service_fn(move |_: Uri| {
-                let path = path.clone();
-                async move {
-                    let stream = tokio::net::UnixStream::connect(path).await?;
-                    Ok::<_, std::io::Error>(TokioIo::new(stream))
-                }
-            }))
+        let channel = unix_channel(socket, Some(CALL_TIMEOUT))
             .await
             .map_err(|e| connect_err(error_chain(&e)))?;
         Ok(Cri {

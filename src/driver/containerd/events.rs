@@ -16,18 +16,18 @@
 //! containerd's API, with its package names and field numbers), like the CRI client.
 
 use std::collections::VecDeque;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use hyper_util::rt::TokioIo;
 use prost::Message;
 use sha2::{Digest as _, Sha256};
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
-use tonic::transport::{Channel, Endpoint, Uri};
+use tonic::transport::Channel;
 
+use super::cri::unix_channel;
 use crate::image::LayerInfo;
 use crate::measure::micros;
 use crate::results::LayerTiming;
@@ -149,7 +149,8 @@ impl NodeEvents {
             task: None,
             warned: AtomicBool::new(false),
         };
-        let channel = match unix_channel(socket).await {
+        // No call timeout: the subscription lasts.
+        let channel = match unix_channel(socket, None).await {
             Ok(c) => c,
             Err(e) => {
                 shared.fail(format!("connecting to {}: {e}", socket.display()));
@@ -228,22 +229,6 @@ impl Drop for NodeEvents {
     fn drop(&mut self) {
         self.abort();
     }
-}
-
-/// A gRPC channel over the unix socket (no call timeout: the subscription lasts).
-async fn unix_channel(socket: &Path) -> Result<Channel, tonic::transport::Error> {
-    let path: PathBuf = socket.to_path_buf();
-    // The URI is ignored: every connection goes to the socket.
-    Endpoint::from_static("http://[::1]:50051")
-        .connect_timeout(Duration::from_secs(5))
-        .connect_with_connector(tower::service_fn(move |_: Uri| {
-            let path = path.clone();
-            async move {
-                let stream = tokio::net::UnixStream::connect(path).await?;
-                Ok::<_, std::io::Error>(TokioIo::new(stream))
-            }
-        }))
-        .await
 }
 
 /// The filters of the subscription: the snapshot topics and the marker.
