@@ -37,6 +37,7 @@ fn sample(variant: &str, total: u64) -> Sample {
         requested_at_us: None,
         ready_at_us: None,
         finished_at_us: None,
+        pod: None,
     }
 }
 

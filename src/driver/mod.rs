@@ -9,6 +9,7 @@
 //! `Driver`: it bypasses the trait, because the model computes whole steps (a burst's nodes
 //! share the egress), and [`crate::run::run_scenario`] dispatches a simulated scenario to it.
 
+pub mod cluster;
 pub mod containerd;
 pub mod docker;
 pub mod host;
@@ -63,6 +64,8 @@ pub enum NodeKind {
     Fresh,
     /// Engines at sockets the scenario names.
     Sockets,
+    /// A Kubernetes cluster's nodes.
+    Cluster,
     /// The user's own engine.
     Engine,
     /// A test double.
@@ -70,11 +73,12 @@ pub enum NodeKind {
 }
 
 impl NodeKind {
-    /// `fresh`, `sockets`, `engine` or `test`.
+    /// `fresh`, `sockets`, `cluster`, `engine` or `test`.
     pub fn name(self) -> &'static str {
         match self {
             NodeKind::Fresh => "fresh",
             NodeKind::Sockets => "sockets",
+            NodeKind::Cluster => "cluster",
             NodeKind::Engine => "engine",
             NodeKind::Test => "test",
         }
@@ -135,6 +139,11 @@ pub trait Driver: Send + Sync {
     async fn remove_run(&self, node: usize, run_id: &str) -> Result<usize, DriverError>;
     /// Stops and removes whatever the driver started (fresh daemons and their directories).
     async fn teardown(self: Box<Self>);
+    /// The cluster behind this driver when its nodes start pods whole (`kube`): the executors
+    /// then start pods through it instead of calling pull, create and start.
+    fn cluster(&self) -> Option<&dyn cluster::Cluster> {
+        None
+    }
 }
 
 /// Sets up the nodes the scenario's driver provides.

@@ -86,6 +86,7 @@ pub async fn burst(
                 requested_at_us: Some(micros(m.slot.offset)),
                 ready_at_us: m.ready_at.map(|at| micros(at - t0)),
                 finished_at_us: Some(micros(m.finished_at - t0)),
+                pod: None,
             }
         })
         .collect();

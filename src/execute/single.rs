@@ -91,5 +91,6 @@ pub async fn cold_start(
         requested_at_us: None,
         ready_at_us: None,
         finished_at_us: None,
+        pod: None,
     })
 }

@@ -225,6 +225,7 @@ fn as_samples(replicas: &[ReplicaTimes]) -> Vec<Sample> {
             requested_at_us: Some(r.requested_us),
             ready_at_us: Some(r.ready_us),
             finished_at_us: Some(r.ready_us),
+            pod: None,
         })
         .collect()
 }

@@ -157,6 +157,9 @@ pub struct Sample {
     /// Burst replicas: when it became ready or gave up, µs after burst start.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub finished_at_us: Option<u64>,
+    /// Cluster samples: the pod's life as the watch showed it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pod: Option<super::PodRecord>,
 }
 
 impl Sample {

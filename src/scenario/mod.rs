@@ -16,9 +16,9 @@ use crate::units::{clip, clip_to};
 use limits::*;
 
 pub use schema::{
-    BurstSpec, ContainerdSettings, DockerSettings, DockerfileSpec, DriverKind, NodeChoice,
-    Placement, ReadySpec, RegistrySettings, ScenarioFile, SimSettings, StepSpec, SynthSpec,
-    VariantSpec,
+    BurstSpec, ColdMode, ContainerdSettings, DockerSettings, DockerfileSpec, DriverKind,
+    KubeSettings, NodeChoice, Placement, ReadySpec, RegistrySettings, ScenarioFile, SimSettings,
+    StepSpec, SynthSpec, VariantSpec,
 };
 pub use thresholds::{ThresholdEntry, ThresholdTable};
 

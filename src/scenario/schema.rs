@@ -40,6 +40,9 @@ pub struct ScenarioFile {
     /// containerd node settings (`driver = "containerd"`).
     #[serde(default)]
     pub containerd: ContainerdSettings,
+    /// Kubernetes cluster settings (`driver = "kube"`).
+    #[serde(default)]
+    pub kube: KubeSettings,
     /// A scale-out burst: fresh nodes, replicas spread over them.
     pub burst: Option<BurstSpec>,
     /// `[sim]`: where a simulated run (`driver = "sim"`) takes its model and image sizes.
@@ -76,7 +79,8 @@ pub enum DriverKind {
     /// containerd nodes over CRI, in kubelet's order: fresh ones, or those at
     /// `[containerd] node_sockets` (`crate::driver::containerd`).
     Containerd,
-    /// A Kubernetes cluster (not yet available).
+    /// A Kubernetes cluster through its API: pods followed from the watch
+    /// (`crate::driver::kube`).
     Kube,
     /// The cold-start model: no registry, no engine, no image bytes (`crate::driver::sim`).
     Sim,
@@ -113,6 +117,10 @@ pub struct RegistrySettings {
     /// Each node's own downlink, nested under `bandwidth` (bursts; unlimited when absent).
     #[serde(default, deserialize_with = "checked::rate")]
     pub node_bandwidth: Option<Rate>,
+    /// Address the registry listens on (`host:port`); default `127.0.0.1` on a free port.
+    /// `driver = "kube"` only: a cluster's nodes must be able to reach it.
+    #[serde(default)]
+    pub listen: Option<Spanned<String>>,
 }
 
 /// `[docker]`: which engine to drive.
@@ -143,6 +151,48 @@ pub struct ContainerdSettings {
     /// `127.0.0.1` registries over plain HTTP, and already have its `sandbox_image`.
     #[serde(default)]
     pub node_sockets: Vec<Spanned<String>>,
+}
+
+/// `[kube]`: the cluster a `driver = "kube"` run starts its pods on.
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct KubeSettings {
+    /// kubeconfig context; default: the current one (`$KUBECONFIG`, then `~/.kube/config`).
+    #[serde(default)]
+    pub context: Option<Spanned<String>>,
+    /// Prefix of the namespace made for each run (`PREFIX-RUNID`, deleted at the end and on
+    /// Ctrl-C); default `coldbench`.
+    #[serde(default)]
+    pub namespace: Option<Spanned<String>>,
+    /// Labels a node must have to run the pods (`nodeSelector`).
+    #[serde(default)]
+    pub node_selector: BTreeMap<String, Spanned<String>>,
+    /// The registry's `host:port` as the nodes see it (what image references start with);
+    /// default: the address `[registry] listen` binds.
+    #[serde(default)]
+    pub registry: Option<Spanned<String>>,
+    /// CPU each pod requests and is limited to (`"500m"`, `"1"`).
+    #[serde(default)]
+    pub cpu: Option<Spanned<String>>,
+    /// Memory each pod requests and is limited to (`"256Mi"`).
+    #[serde(default)]
+    pub memory: Option<Spanned<String>>,
+    /// How each sample is made cold: `salt` (default) or `evict` (kind only).
+    #[serde(default)]
+    pub cold: ColdMode,
+}
+
+/// How a cluster sample is made cold.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ColdMode {
+    /// Every sample pulls its own salted copy of the image: every layer digest is new, so no
+    /// node can have it (any cluster).
+    #[default]
+    Salt,
+    /// The image is removed from every node before each sample (`crictl rmi` inside kind's node
+    /// containers).
+    Evict,
 }
 
 /// `[burst]`: an HPA-like scale-out.

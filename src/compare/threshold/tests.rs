@@ -284,6 +284,7 @@ pub(super) fn sample(variant: &str, total_us: u64) -> Sample {
         requested_at_us: None,
         ready_at_us: None,
         finished_at_us: None,
+        pod: None,
     }
 }
 

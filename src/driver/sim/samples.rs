@@ -101,6 +101,7 @@ impl Steps<'_> {
             requested_at_us: None,
             ready_at_us: None,
             finished_at_us: None,
+            pod: None,
         }
     }
 
@@ -157,6 +158,7 @@ impl Steps<'_> {
                     requested_at_us: Some(r.requested_us),
                     ready_at_us: Some(r.ready_us),
                     finished_at_us: Some(r.ready_us),
+                    pod: None,
                     ..self.sample(step, first + r.replica, phases)
                 }
             })

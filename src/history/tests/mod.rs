@@ -42,6 +42,7 @@ fn sample(index: usize, variant: &str, total_us: u64) -> Sample {
         requested_at_us: None,
         ready_at_us: None,
         finished_at_us: None,
+        pod: None,
     }
 }
 
