@@ -71,6 +71,8 @@ mod tests {
         BlobSent {
             digest: digest.to_string(),
             at,
+            peer: None,
+            bytes: 1,
         }
     }
 

@@ -10,6 +10,7 @@ pub mod layers;
 pub mod record;
 pub mod replica;
 pub mod single;
+pub mod timeline;
 
 use std::collections::BTreeMap;
 

@@ -76,6 +76,18 @@ struct SaltedLayer {
     original_diff_id: Digest,
 }
 
+/// Removes a salted image made by [`salt_image`] from `store`: its manifest, tag, config and
+/// layers. Never call it on an unsalted image: its blobs may be shared.
+pub fn remove_salted(store: &Store, image: &StoredImage) -> Result<(), StoreError> {
+    store.delete_manifest(&image.repository, &image.digest)?;
+    store.remove_blob(&image.digest)?;
+    store.remove_blob(&image.config_digest)?;
+    for layer in &image.layers {
+        store.remove_blob(&layer.digest)?;
+    }
+    Ok(())
+}
+
 /// Publishes a salted copy of `image` (already in `store`) as `repository:tag` and returns it.
 /// Every layer gets [`SALT_PATH`] holding `salt`, so every layer digest and diff ID is new;
 /// the bytes a pull moves grow by under 2 KiB per layer. Deterministic for a given salt.

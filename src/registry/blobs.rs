@@ -61,6 +61,8 @@ pub fn get(
         let delivery = (start + len == size).then(|| Delivery {
             log: lane.sent.clone(),
             digest: digest.to_string(),
+            peer: lane.peer,
+            bytes: len,
         });
         body::paced_file(file, start, len, lane.path.clone(), counter, delivery)
     };

@@ -168,6 +168,8 @@ pub struct Registry {
     addr: SocketAddr,
     shared: Arc<Shared>,
     counters: Arc<Counters>,
+    /// Deliveries through the main listener.
+    sent: Arc<SentLog>,
     egress: Option<Arc<Link>>,
     stop: watch::Sender<bool>,
     task: Option<JoinHandle<()>>,
@@ -202,10 +204,12 @@ impl Registry {
             connections: Arc::new(Semaphore::new(connection_permits(&config.limits))),
         });
         let counters = Arc::new(Counters::default());
+        let sent = Arc::new(SentLog::default());
         let lane = Lane {
             path: Path::new(egress.iter().cloned().collect()),
             counters: counters.clone(),
-            sent: Arc::new(SentLog::default()),
+            sent: sent.clone(),
+            peer: None,
         };
         let (stop, stopped) = watch::channel(false);
         let sweeper = tokio::spawn(uploads::sweep_until(shared.clone(), stopped.clone()));
@@ -220,6 +224,7 @@ impl Registry {
             addr,
             shared,
             counters,
+            sent,
             egress,
             stop,
             task: Some(task),
@@ -253,6 +258,7 @@ impl Registry {
             path: Path::new(links),
             counters: counters.clone(),
             sent: sent.clone(),
+            peer: None,
         };
         let task = tokio::spawn(serve::serve_listener(
             listener,
@@ -287,6 +293,17 @@ impl Registry {
         self.nodes
             .get(index)
             .map_or_else(Vec::new, |n| n.sent.since(from))
+    }
+
+    /// Bytes served through the main listener (not the nodes' ports).
+    pub fn served_by_listener(&self) -> ServedBytes {
+        self.counters.snapshot()
+    }
+
+    /// Blobs whose last byte left through the main listener at or after `from`, oldest first,
+    /// with each client's address (the latest [`MAX_SENT_RECORDS`]).
+    pub fn blobs_sent(&self, from: tokio::time::Instant) -> Vec<BlobSent> {
+        self.sent.since(from)
     }
 
     /// The address it listens on (with the real port when 0 was asked for).

@@ -6,6 +6,7 @@
 //! keeps the latest [`MAX_SENT_RECORDS`] deliveries; older ones are dropped.
 
 use std::collections::VecDeque;
+use std::net::IpAddr;
 use std::sync::Mutex;
 
 use tokio::time::Instant;
@@ -21,6 +22,10 @@ pub struct BlobSent {
     pub digest: String,
     /// When its last byte was handed to the connection (tokio's clock).
     pub at: Instant,
+    /// The client's address (the node, on a cluster whose nodes reach the registry directly).
+    pub peer: Option<IpAddr>,
+    /// Bytes the response carried (the whole blob, or the range that ended it).
+    pub bytes: u64,
 }
 
 /// The deliveries of one port, oldest first, at most [`MAX_SENT_RECORDS`].
@@ -30,16 +35,13 @@ pub struct SentLog {
 }
 
 impl SentLog {
-    /// Records that `digest`'s last byte left at `at`.
-    pub fn record(&self, digest: &str, at: Instant) {
+    /// Records a delivery.
+    pub fn record(&self, sent: BlobSent) {
         if let Ok(mut entries) = self.entries.lock() {
             if entries.len() >= MAX_SENT_RECORDS {
                 entries.pop_front();
             }
-            entries.push_back(BlobSent {
-                digest: digest.to_string(),
-                at,
-            });
+            entries.push_back(sent);
         }
     }
 
@@ -52,13 +54,29 @@ impl SentLog {
     }
 }
 
-/// Where a paced body reports its blob's delivery: the port's log and the blob's digest.
+/// Where a paced body reports its blob's delivery: the port's log, and what to record.
 #[derive(Debug, Clone)]
 pub struct Delivery {
     /// The port's log.
     pub log: std::sync::Arc<SentLog>,
     /// The blob being served.
     pub digest: String,
+    /// The client's address.
+    pub peer: Option<IpAddr>,
+    /// The response's body length.
+    pub bytes: u64,
+}
+
+impl Delivery {
+    /// Logs the delivery as complete at `at`.
+    pub fn done(self, at: Instant) {
+        self.log.record(BlobSent {
+            digest: self.digest,
+            at,
+            peer: self.peer,
+            bytes: self.bytes,
+        });
+    }
 }
 
 #[cfg(test)]
@@ -71,7 +89,12 @@ mod tests {
         let log = SentLog::default();
         let t0 = Instant::now();
         for i in 0..MAX_SENT_RECORDS + 10 {
-            log.record(&format!("sha256:{i}"), t0 + Duration::from_millis(i as u64));
+            log.record(BlobSent {
+                digest: format!("sha256:{i}"),
+                at: t0 + Duration::from_millis(i as u64),
+                peer: None,
+                bytes: 1,
+            });
         }
         let all = log.since(t0);
         assert_eq!(all.len(), MAX_SENT_RECORDS);

@@ -62,7 +62,7 @@ impl Counters {
 }
 
 /// What is particular to one listener: the links its responses cross and its counters.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct Lane {
     /// Links every response body of this listener is paced through.
     pub path: Path,
@@ -70,6 +70,8 @@ pub struct Lane {
     pub counters: Arc<Counters>,
     /// When each blob's last byte left through this listener.
     pub sent: Arc<SentLog>,
+    /// The client of one connection (set per accepted connection).
+    pub peer: Option<std::net::IpAddr>,
 }
 
 /// Accepts connections on `listener` until `shutdown` turns true (or its sender goes away), then
@@ -98,8 +100,9 @@ pub async fn serve_listener(
         tokio::select! {
             () = stopped(&mut shutdown) => break,
             accepted = listener.accept() => match accepted {
-                Ok((stream, _peer)) => {
-                    let conn = serve_connection(stream, lane.clone(), shared.clone(), shutdown.clone());
+                Ok((stream, peer)) => {
+                    let lane = Arc::new(Lane { peer: Some(peer.ip()), ..Lane::clone(&lane) });
+                    let conn = serve_connection(stream, lane, shared.clone(), shutdown.clone());
                     connections.spawn(holding(permit, conn));
                 }
                 Err(e) => {

@@ -150,6 +150,17 @@ impl Store {
             .map(|m| m.len())
     }
 
+    /// Removes blob `digest` (a reader that has it open keeps reading); false if absent. Only
+    /// for blobs nothing else refers to, such as a salted image's.
+    pub fn remove_blob(&self, digest: &Digest) -> Result<bool, StoreError> {
+        let path = self.blob_path(digest);
+        match fs::remove_file(&path) {
+            Ok(()) => Ok(true),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(false),
+            Err(e) => Err(io_err(format!("remove {}", path.display()))(e)),
+        }
+    }
+
     /// Opens a stored blob for reading with its size; `None` if absent.
     pub fn open_blob(&self, digest: &Digest) -> Result<Option<(File, u64)>, StoreError> {
         let path = self.blob_path(digest);

@@ -1,6 +1,7 @@
 //! Scenario files: parsing, validation, and errors that point at `file:line:column`.
 
 mod checked;
+pub mod kube;
 pub mod limits;
 mod schema;
 pub mod sockets;
@@ -208,7 +209,6 @@ fn scenario_name(file: &ScenarioFile, path: &Path) -> Result<String, Invalid> {
 
 /// Checks what serde cannot: sources, names, ranges of spanned values.
 fn validate(file: &ScenarioFile) -> Result<(), Invalid> {
-    check_driver(&file.driver)?;
     if let Some(burst) = &file.burst {
         check_burst(
             burst,
@@ -216,6 +216,11 @@ fn validate(file: &ScenarioFile) -> Result<(), Invalid> {
             *file.driver.get_ref() == DriverKind::Sim,
         )?;
     }
+    kube::check(
+        &file.kube,
+        &file.registry,
+        *file.driver.get_ref() == DriverKind::Kube,
+    )?;
     sockets::check(
         &file.containerd,
         *file.driver.get_ref() == DriverKind::Containerd,
@@ -240,7 +245,9 @@ fn validate(file: &ScenarioFile) -> Result<(), Invalid> {
     }
     let mut seen: HashMap<&str, usize> = HashMap::new();
     for (i, v) in file.variants.iter().enumerate() {
-        check_variant(i, v, &mut seen, file.burst.is_some())?;
+        // A cluster's pods each have their own network: replicas may share a port.
+        let shared_ports = file.burst.is_some() && *file.driver.get_ref() != DriverKind::Kube;
+        check_variant(i, v, &mut seen, shared_ports)?;
     }
     check_sample_count(file)
 }
@@ -265,21 +272,6 @@ fn check_sample_count(file: &ScenarioFile) -> Result<(), Invalid> {
             file.variants.len()
         ),
     ))
-}
-
-/// The Docker driver and the simulator are available.
-fn check_driver(driver: &toml::Spanned<DriverKind>) -> Result<(), Invalid> {
-    match *driver.get_ref() {
-        DriverKind::Docker | DriverKind::Containerd | DriverKind::Sim => Ok(()),
-        other => Err((
-            Some(driver.span()),
-            "driver".into(),
-            format!(
-                "driver \"{}\" is not available yet; use \"docker\", \"containerd\" or \"sim\"",
-                format!("{other:?}").to_lowercase()
-            ),
-        )),
-    }
 }
 
 /// `value` within `1..=max`, else an error at it naming `key` and the range.

@@ -100,8 +100,47 @@ fn ranges_are_checked() {
     );
     let e = err(&GOOD.replace("layers = 6", "layers = 0"));
     assert!(e.contains("variant[0].synth.layers"), "{e}");
-    let e = err(&GOOD.replace("name = \"demo\"", "name = \"demo\"\ndriver = \"kube\""));
-    assert!(e.contains("not available yet"), "{e}");
+}
+
+/// `GOOD` on a cluster, with `more` appended.
+fn kube(more: &str) -> String {
+    let base = GOOD.replace("name = \"demo\"", "name = \"demo\"\ndriver = \"kube\"");
+    format!("{base}\n{more}")
+}
+
+#[test]
+fn kube_settings_are_checked_where_they_are() {
+    let ok = kube("[kube]\ncontext = \"kind-coldbench\"\nnamespace = \"cb\"\nregistry = \"localhost:5001\"\ncpu = \"500m\"\nmemory = \"256Mi\"\ncold = \"evict\"\nnode_selector = { \"kubernetes.io/os\" = \"linux\" }\n");
+    let ok = ok.replace("[registry]", "[registry]\nlisten = \"0.0.0.0:5001\"");
+    Scenario::parse(Path::new("s.toml"), ok).expect("a valid kube scenario");
+    for (bad, field) in [
+        ("[kube]\nnamespace = \"Cold_Bench\"\n", "kube.namespace"),
+        ("[kube]\ncpu = \"lots\"\n", "kube.cpu"),
+        ("[kube]\nmemory = \"1GB\"\n", "kube.memory"),
+        ("[kube]\nregistry = \"http://x:5000\"\n", "kube.registry"),
+        (
+            "[kube]\nnode_selector = { \"-bad\" = \"x\" }\n",
+            "kube.node_selector.-bad",
+        ),
+        ("[kube]\ncold = \"wipe\"\n", "cold"),
+    ] {
+        let e = err(&kube(bad));
+        assert!(e.starts_with("s.toml:") && e.contains(field), "{bad}: {e}");
+    }
+    let listen =
+        |addr: &str| GOOD.replace("[registry]", &format!("[registry]\nlisten = \"{addr}\""));
+    let e = err(&listen("127.0.0.1:5001"));
+    assert!(
+        e.contains("registry.listen") && e.contains("driver = \"kube\" only"),
+        "{e}"
+    );
+    let e = err(&kube("").replace("[registry]", "[registry]\nlisten = \"here\""));
+    assert!(e.contains("not an IP address and port"), "{e}");
+    let e = err(&kube("").replace("[registry]", "[registry]\nlisten = \"0.0.0.0:5001\""));
+    assert!(
+        e.contains("kube.registry") && e.contains("every interface"),
+        "{e}"
+    );
 }
 
 #[test]
