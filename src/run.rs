@@ -11,7 +11,8 @@ use crate::driver::sim::{self, SimError, SimOverrides};
 use crate::driver::{self, Driver, DriverError, NodeRequest};
 use crate::execute::record::Header;
 use crate::execute::{
-    ByteCounter, ExecuteError, Execution, Interrupt, RecordBuilder, Strategy, VariantJob,
+    ByteCounter, Coldness, ExecuteError, Execution, Interrupt, ListenerBytes, RecordBuilder,
+    Strategy, VariantJob,
 };
 use crate::image::ImageEngine;
 use crate::measure::micros;
@@ -23,7 +24,7 @@ use crate::results::writers::WriteError;
 use crate::results::{
     now_utc, timestamp, NetworkContext, RunRecord, ScenarioRecord, VariantRecord,
 };
-use crate::scenario::{DriverKind, Scenario, ScenarioError};
+use crate::scenario::{kube, ColdMode, DriverKind, Scenario, ScenarioError};
 
 /// What `coldbench run` needs to know.
 #[derive(Debug, Clone)]
@@ -190,24 +191,25 @@ pub async fn run_scenario(
         Ok(n) => n,
         Err(e) => return shut(registry, Err(e)).await,
     };
-    let mut addrs = Vec::new();
-    for _ in 0..driver.nodes() {
-        match registry
-            .add_node(scenario.file.registry.node_bandwidth)
-            .await
-        {
-            Ok((_, addr)) => addrs.push(addr.to_string()),
+    let listener = ListenerBytes(&registry);
+    let (addrs, counter): (Vec<String>, &dyn ByteCounter) = if driver.cluster().is_some() {
+        // A cluster's nodes all pull through the main listener, at the address they know it by.
+        let addr = kube::nodes_registry(&scenario.file.kube, registry.addr());
+        (vec![addr], counter.as_deref().unwrap_or(&listener))
+    } else {
+        match node_ports(&mut registry, scenario, driver.nodes()).await {
+            Ok(addrs) => (addrs, counter.as_deref().unwrap_or(&registry)),
             Err(e) => {
                 driver.teardown().await;
-                return shut(registry, Err(e.into())).await;
+                return shut(registry, Err(e)).await;
             }
         }
-    }
+    };
     let session = Session {
         scenario,
         opts,
         driver: driver.as_ref(),
-        counter: counter.as_deref().unwrap_or(&registry),
+        counter,
         registry: &registry,
         registry_addrs: &addrs,
         prepared: &prepared,
@@ -249,9 +251,15 @@ async fn shut<T>(registry: Registry, result: Result<T, RunError>) -> Result<T, R
 
 async fn start_registry(scenario: &Scenario, store_dir: PathBuf) -> Result<Registry, RunError> {
     let settings = &scenario.file.registry;
+    // Validated when the scenario was loaded; loopback when absent.
+    let listen = settings
+        .listen
+        .as_ref()
+        .and_then(|l| kube::listen_address(l).ok())
+        .unwrap_or(SocketAddr::from((Ipv4Addr::LOCALHOST, 0)));
     Ok(Registry::start(RegistryConfig {
         store_dir,
-        listen: SocketAddr::from((Ipv4Addr::LOCALHOST, 0)),
+        listen,
         bandwidth: settings.bandwidth,
         latency: settings.latency.map_or(Duration::ZERO, |l| l.0),
         limits: Default::default(),
@@ -281,9 +289,28 @@ async fn set_up(
     }
 }
 
+/// One registry port per node, each with the scenario's node bandwidth; their addresses.
+async fn node_ports(
+    registry: &mut Registry,
+    scenario: &Scenario,
+    nodes: usize,
+) -> Result<Vec<String>, RunError> {
+    let mut addrs = Vec::new();
+    for _ in 0..nodes {
+        let (_, addr) = registry
+            .add_node(scenario.file.registry.node_bandwidth)
+            .await?;
+        addrs.push(addr.to_string());
+    }
+    Ok(addrs)
+}
+
 /// No container or image of the run stays on any node.
 async fn clean_up(driver: &dyn Driver, addrs: &[String], record: Option<&RunRecord>) {
-    for (node, addr) in addrs.iter().enumerate() {
+    for node in 0..driver.nodes() {
+        let Some(addr) = addrs.get(node).or(addrs.first()) else {
+            return;
+        };
         if let Some(record) = record {
             let _ = driver.remove_run(node, &record.run_id).await;
         }
@@ -375,12 +402,21 @@ impl Session<'_> {
             plan: &plan,
             strategy,
             progress: self.progress,
+            cold: self.coldness(),
         };
         let outcome = execution.run(&mut record, interrupt).await;
         // Whatever ended the execution, the samples it took are written out.
         let interrupted = matches!(outcome, Err(ExecuteError::Interrupted));
         let (dir, record) = record.finish(interrupted)?;
         Ok((dir, record, outcome))
+    }
+
+    /// How cluster steps are made cold: `[kube] cold` on a cluster, eviction elsewhere.
+    fn coldness(&self) -> Coldness<'_> {
+        match (self.driver.cluster(), self.scenario.file.kube.cold) {
+            (Some(_), ColdMode::Salt) => Coldness::Salt(self.registry.store()),
+            _ => Coldness::Evict,
+        }
     }
 
     /// Node 0's engine, with how the nodes were provided (`fresh`, `3 × fresh`).

@@ -101,6 +101,13 @@ pub trait Cluster: Send + Sync {
     /// Names of the nodes pods may land on, sorted; a sample's `node` is an index into it.
     fn node_names(&self) -> Vec<String>;
 
+    /// Each node's address as the registry sees its connections (same order as
+    /// [`Cluster::node_names`]), when known: the registry's deliveries are attributed to nodes
+    /// by peer address. Empty when the cluster cannot tell.
+    fn node_addresses(&self) -> Vec<Option<std::net::IpAddr>> {
+        Vec::new()
+    }
+
     /// Creates the pod, follows it until its first expected answer, a failure or
     /// `pod.ready.timeout` after creation, then deletes it.
     async fn cold_start(&self, pod: &PodRequest) -> PodTimeline;

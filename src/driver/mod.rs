@@ -4,8 +4,9 @@
 //! engine) from [`setup`] to [`Driver::teardown`]. The executors (`crate::execute`) call it in
 //! the kubelet's order — evict, pull, create, start, wait until ready, remove — and time every
 //! call themselves on tokio's clock; a driver only reports what the engine alone can tell
-//! (per-layer progress). Docker and containerd (fresh nodes over CRI) are implemented; kube plugs
-//! in here. [`sim`] is not a
+//! (per-layer progress). Docker and containerd (fresh nodes over CRI) work that way; a cluster
+//! (`kube`), whose kubelets pull and start on their own, plugs in through [`Driver::cluster`]
+//! and starts pods whole ([`cluster::Cluster`]). [`sim`] is not a
 //! `Driver`: it bypasses the trait, because the model computes whole steps (a burst's nodes
 //! share the egress), and [`crate::run::run_scenario`] dispatches a simulated scenario to it.
 
@@ -162,6 +163,10 @@ pub async fn setup(
             let driver =
                 containerd::ContainerdDriver::setup(&scenario.file.containerd, request, progress)
                     .await?;
+            Ok(Box::new(driver))
+        }
+        DriverKind::Kube => {
+            let driver = kube::KubeDriver::setup(&scenario.file.kube, progress).await?;
             Ok(Box::new(driver))
         }
         other => Err(DriverError::NotImplemented(format!(

@@ -5,6 +5,7 @@
 //! orchestration deterministically.
 
 pub mod burst;
+pub mod cluster;
 pub mod interrupt;
 pub mod layers;
 pub mod record;
@@ -45,6 +46,21 @@ impl ByteCounter for crate::registry::Registry {
 
     fn blobs_sent(&self, node: usize, from: Instant) -> Vec<BlobSent> {
         self.blobs_sent_to_node(node, from)
+    }
+}
+
+/// The registry's main listener counted as one: what a cluster's nodes pulled through it (they
+/// all reach the registry at one address; deliveries carry their peer address instead).
+pub struct ListenerBytes<'a>(pub &'a crate::registry::Registry);
+
+impl ByteCounter for ListenerBytes<'_> {
+    fn served(&self, _: usize) -> (u64, u64) {
+        let s = self.0.served_by_listener();
+        (s.blobs, s.manifests)
+    }
+
+    fn blobs_sent(&self, _: usize, from: Instant) -> Vec<BlobSent> {
+        self.0.blobs_sent(from)
     }
 }
 
@@ -103,6 +119,18 @@ pub struct Execution<'a> {
     pub strategy: Strategy,
     /// Progress display.
     pub progress: &'a Progress,
+    /// How a cluster makes each step cold.
+    pub cold: Coldness<'a>,
+}
+
+/// How a cluster step's image is made cold (Docker and containerd nodes are wiped instead).
+#[derive(Clone, Copy)]
+pub enum Coldness<'a> {
+    /// Evict the image from every node before each step (`cold = "evict"`, and every
+    /// non-cluster driver).
+    Evict,
+    /// Publish a salted copy of the image in this store for each step (`cold = "salt"`).
+    Salt(&'a crate::registry::Store),
 }
 
 /// Why executing stopped early (the samples taken so far are in the record).
@@ -147,14 +175,23 @@ impl Execution<'_> {
                     variant.name,
                     step.repetition + 1
                 ));
-                let taken = match self.strategy {
-                    Strategy::Single => {
+                let first_sample = record.samples_taken();
+                let taken = match (self.strategy, self.driver.cluster()) {
+                    (Strategy::Single, None) => {
                         vec![single::cold_start(self, variant, step, index).await?]
                     }
-                    Strategy::Burst { .. } => {
-                        let first_sample = record.samples_taken();
+                    (Strategy::Single, Some(c)) => {
+                        vec![cluster::cold_start(self, c, variant, step, index).await?]
+                    }
+                    (Strategy::Burst { .. }, None) => {
                         let (samples, burst) =
                             burst::burst(self, variant, step, index, first_sample).await?;
+                        record.add_burst(burst);
+                        samples
+                    }
+                    (Strategy::Burst { .. }, Some(c)) => {
+                        let (samples, burst) =
+                            cluster::burst(self, c, variant, step, index, first_sample).await?;
                         record.add_burst(burst);
                         samples
                     }

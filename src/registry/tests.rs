@@ -1278,3 +1278,29 @@ async fn a_node_port_logs_when_each_blob_last_byte_left() {
     );
     assert!(reg.blobs_sent_to_node(node + 1, t0).is_empty());
 }
+
+#[tokio::test]
+async fn the_main_listener_logs_who_fetched_each_blob_and_how_many_bytes() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let (_dir, reg) = start(Duration::ZERO).await;
+    let data = vec![3u8; 50_000];
+    let digest = reg.store().put_blob(&data).unwrap();
+    let t0 = tokio::time::Instant::now();
+    // A client whose source address is 127.0.0.7, as a cluster node's would be its own.
+    let peer: std::net::IpAddr = "127.0.0.7".parse().unwrap();
+    let socket = tokio::net::TcpSocket::new_v4().unwrap();
+    socket.bind(std::net::SocketAddr::new(peer, 0)).unwrap();
+    let mut tcp = socket.connect(reg.addr()).await.unwrap();
+    let get = format!(
+        "GET /v2/any/repo/blobs/{digest} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+    );
+    tcp.write_all(get.as_bytes()).await.unwrap();
+    let mut answer = Vec::new();
+    tcp.read_to_end(&mut answer).await.unwrap();
+    assert!(answer.len() > data.len(), "the whole blob came back");
+    let sent = reg.blobs_sent(t0);
+    assert_eq!(sent.len(), 1, "{sent:?}");
+    assert_eq!(sent[0].peer, Some(peer));
+    assert_eq!(sent[0].bytes, data.len() as u64);
+    assert_eq!(reg.served_by_listener().blobs, data.len() as u64);
+}
