@@ -6,7 +6,9 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use serde_json::{json, Value};
 
 use super::deployment::refresh_deployments;
-use super::kubelet::{self, Source};
+use super::kubelet::{self, Pull, Source};
+use super::nodes::{self, CachedImage};
+use super::pull::{Fetched, ImageRef, PullJob};
 use super::store::Kind;
 use super::{Inner, Timeline};
 
@@ -59,60 +61,92 @@ pub fn create_pod(shared: &Shared, inner: &mut Inner, ns: &str, mut pod: Value) 
     obj
 }
 
-async fn run_pod(shared: Shared, ns: String, name: String, timeline: Timeline) {
+/// What the timeline does after a step.
+enum Flow {
+    /// On to the next step.
+    Next,
+    /// The pod's timeline ends here (unschedulable, or its image failed to pull).
+    Stop,
+    /// The image is on the node: the `Pulled` step says `already present`.
+    Present,
+    /// A real pull to run outside the lock; its end is the `Pulled` step.
+    Pull(PullJob),
+}
+
+async fn run_pod(shared: Shared, ns: String, name: String, mut timeline: Timeline) {
+    let mut pulled = false;
     for step in STEPS {
-        tokio::time::sleep(timeline.step).await;
-        let mut inner = lock(&shared);
-        let alive = inner
-            .store
-            .get(Kind::Pod, &ns, &name)
-            .is_some_and(|p| p["metadata"]["deletionTimestamp"].is_null());
-        if !alive {
-            return;
+        if step == Step::Pulled && pulled {
+            continue;
         }
-        apply(&mut inner, &ns, &name, step, &timeline);
+        tokio::time::sleep(timeline.step).await;
+        let flow = {
+            let mut inner = lock(&shared);
+            if !alive(&inner, &ns, &name) {
+                return;
+            }
+            apply(&mut inner, &ns, &name, step, &timeline)
+        };
+        match flow {
+            Flow::Next => {}
+            Flow::Stop => return,
+            Flow::Present => timeline.pull.present = true,
+            Flow::Pull(job) => {
+                let outcome = job.run().await;
+                let mut inner = lock(&shared);
+                if !alive(&inner, &ns, &name)
+                    || !finish_pull(&mut inner, &ns, &name, &timeline, &job, outcome)
+                {
+                    return;
+                }
+                pulled = true;
+            }
+        }
     }
 }
 
-fn apply(inner: &mut Inner, ns: &str, name: &str, step: Step, t: &Timeline) {
-    let Some(pod) = inner.store.get(Kind::Pod, ns, name).cloned() else {
-        return;
-    };
-    let container = pod["spec"]["containers"][0]["name"]
-        .as_str()
-        .unwrap_or("app")
-        .to_string();
-    let image = pod["spec"]["containers"][0]["image"]
-        .as_str()
-        .unwrap_or_default()
-        .to_string();
-    let node = pod["spec"]["nodeName"]
-        .as_str()
-        .unwrap_or_default()
-        .to_string();
-    let kubelet = Source::Kubelet {
-        node: &node,
-        container: &container,
-    };
-    match step {
-        Step::Schedule => schedule(inner, ns, name, t),
-        Step::Pulling => {
-            let pod = inner
-                .store
-                .modify(Kind::Pod, ns, name, |p| initialize(p, &container, &image))
-                .unwrap_or(pod);
-            if !t.pull.present {
-                emit(
-                    inner,
-                    t,
-                    &pod,
-                    kubelet,
-                    "Pulling",
-                    "Normal",
-                    &kubelet::pulling(&image),
-                );
-            }
+/// True while the pod exists and is not being deleted.
+fn alive(inner: &Inner, ns: &str, name: &str) -> bool {
+    inner
+        .store
+        .get(Kind::Pod, ns, name)
+        .is_some_and(|p| p["metadata"]["deletionTimestamp"].is_null())
+}
+
+/// The pod's first container and its node, as the kubelet sees them.
+struct PodCtx {
+    container: String,
+    image: String,
+    node: String,
+}
+
+impl PodCtx {
+    fn of(pod: &Value) -> Self {
+        let text = |v: &Value, default: &str| v.as_str().unwrap_or(default).to_string();
+        PodCtx {
+            container: text(&pod["spec"]["containers"][0]["name"], "app"),
+            image: text(&pod["spec"]["containers"][0]["image"], ""),
+            node: text(&pod["spec"]["nodeName"], ""),
         }
+    }
+
+    fn kubelet(&self) -> Source<'_> {
+        Source::Kubelet {
+            node: &self.node,
+            container: &self.container,
+        }
+    }
+}
+
+fn apply(inner: &mut Inner, ns: &str, name: &str, step: Step, t: &Timeline) -> Flow {
+    let Some(pod) = inner.store.get(Kind::Pod, ns, name).cloned() else {
+        return Flow::Stop;
+    };
+    let ctx = PodCtx::of(&pod);
+    let kubelet = ctx.kubelet();
+    match step {
+        Step::Schedule => return schedule(inner, ns, name, t),
+        Step::Pulling => return pulling(inner, ns, name, t, &ctx, pod),
         Step::Pulled => emit(
             inner,
             t,
@@ -120,7 +154,7 @@ fn apply(inner: &mut Inner, ns: &str, name: &str, step: Step, t: &Timeline) {
             kubelet,
             "Pulled",
             "Normal",
-            &kubelet::pulled(t.format, &image, &t.pull),
+            &kubelet::pulled(t.format, &ctx.image, &t.pull),
         ),
         Step::Created => emit(
             inner,
@@ -129,7 +163,7 @@ fn apply(inner: &mut Inner, ns: &str, name: &str, step: Step, t: &Timeline) {
             kubelet,
             "Created",
             "Normal",
-            &kubelet::created(t.format, &container),
+            &kubelet::created(t.format, &ctx.container),
         ),
         Step::Started => {
             let pod = inner
@@ -143,7 +177,7 @@ fn apply(inner: &mut Inner, ns: &str, name: &str, step: Step, t: &Timeline) {
                 kubelet,
                 "Started",
                 "Normal",
-                &kubelet::started(&container),
+                &kubelet::started(&ctx.container),
             );
         }
         Step::Ready if t.never_ready => {
@@ -155,27 +189,192 @@ fn apply(inner: &mut Inner, ns: &str, name: &str, step: Step, t: &Timeline) {
             refresh_deployments(inner, ns);
         }
     }
+    Flow::Next
 }
 
-/// The scheduler binds the pod to the next scripted node and says so.
-fn schedule(inner: &mut Inner, ns: &str, name: &str, t: &Timeline) {
-    let node = inner.next_node();
+/// How the node gets the pod's image.
+enum Plan {
+    /// The timeline's scripted pull (no registry host mapped for the image).
+    Scripted,
+    /// In the node's cache already.
+    Cached,
+    /// A real pull from the mapped registry.
+    Fetch(PullJob),
+}
+
+/// The kubelet's image step: the pod initialized, then a scripted, cached or real pull.
+fn pulling(
+    inner: &mut Inner,
+    ns: &str,
+    name: &str,
+    t: &Timeline,
+    ctx: &PodCtx,
+    pod: Value,
+) -> Flow {
+    let host_ip = nodes::state(inner, &ctx.node)
+        .map_or_else(|| "172.18.0.2".to_string(), |n| n.ip.to_string());
+    let pod = inner
+        .store
+        .modify(Kind::Pod, ns, name, |p| {
+            initialize(p, &ctx.container, &ctx.image, &host_ip)
+        })
+        .unwrap_or(pod);
+    let pulling = |inner: &mut Inner| {
+        emit(
+            inner,
+            t,
+            &pod,
+            ctx.kubelet(),
+            "Pulling",
+            "Normal",
+            &kubelet::pulling(&ctx.image),
+        );
+    };
+    match plan(inner, &ctx.node, &ctx.image) {
+        Plan::Scripted => {
+            if !t.pull.present {
+                pulling(inner);
+            }
+            Flow::Next
+        }
+        Plan::Cached => Flow::Present,
+        Plan::Fetch(job) => {
+            pulling(inner);
+            Flow::Pull(job)
+        }
+    }
+}
+
+/// A real pull when the image's registry host is mapped, unless the node has the image.
+fn plan(inner: &Inner, node: &str, image: &str) -> Plan {
+    let Some(target) = ImageRef::parse(image) else {
+        return Plan::Scripted;
+    };
+    let Some(dial) = inner
+        .registry_hosts
+        .iter()
+        .find(|(h, _)| *h == target.host)
+        .map(|(_, d)| d.clone())
+    else {
+        return Plan::Scripted;
+    };
+    if nodes::cached(inner, node, image).is_some() {
+        return Plan::Cached;
+    }
+    let Some(node_ip) = nodes::state(inner, node).map(|n| n.ip) else {
+        return Plan::Scripted;
+    };
+    Plan::Fetch(PullJob {
+        image: image.to_string(),
+        target,
+        dial,
+        node_ip,
+    })
+}
+
+/// The end of a real pull: the image cached and `Pulled`, or the kubelet's `Failed` events and
+/// `ErrImagePull`. False when the pod cannot go on.
+fn finish_pull(
+    inner: &mut Inner,
+    ns: &str,
+    name: &str,
+    t: &Timeline,
+    job: &PullJob,
+    outcome: Result<Fetched, String>,
+) -> bool {
+    let Some(pod) = inner.store.get(Kind::Pod, ns, name).cloned() else {
+        return false;
+    };
+    let ctx = PodCtx::of(&pod);
+    match outcome {
+        Ok(fetched) => {
+            let image = CachedImage {
+                reference: job.image.clone(),
+                digest: fetched.digest.clone(),
+                size: fetched.size,
+            };
+            nodes::cache_image(inner, &ctx.node, image);
+            let pull = Pull {
+                took: fetched.took,
+                with_waiting: fetched.took,
+                size: fetched.size,
+                present: false,
+            };
+            let msg = kubelet::pulled(t.format, &job.image, &pull);
+            emit(inner, t, &pod, ctx.kubelet(), "Pulled", "Normal", &msg);
+            true
+        }
+        Err(reason) => {
+            let pod = inner
+                .store
+                .modify(Kind::Pod, ns, name, |p| image_pull_error(p, &reason))
+                .unwrap_or(pod);
+            let msg = format!("Failed to pull image \"{}\": {reason}", job.image);
+            emit(inner, t, &pod, ctx.kubelet(), "Failed", "Warning", &msg);
+            emit(
+                inner,
+                t,
+                &pod,
+                ctx.kubelet(),
+                "Failed",
+                "Warning",
+                "Error: ErrImagePull",
+            );
+            false
+        }
+    }
+}
+
+fn image_pull_error(p: &mut Value, reason: &str) {
+    p["status"]["containerStatuses"][0]["state"] =
+        json!({"waiting": {"reason": "ErrImagePull", "message": reason}});
+}
+
+/// The scheduler binds the pod to a node matching its `nodeSelector` (round-robin) and says
+/// so; with no such node, the pod stays Pending, `Unschedulable`.
+fn schedule(inner: &mut Inner, ns: &str, name: &str, t: &Timeline) -> Flow {
+    let selector = inner
+        .store
+        .get(Kind::Pod, ns, name)
+        .and_then(|p| p["spec"]["nodeSelector"].as_object().cloned())
+        .unwrap_or_default();
+    let node = match nodes::pick(inner, &selector) {
+        Ok(node) => node,
+        Err(total) => {
+            unschedulable(inner, ns, name, t, total);
+            return Flow::Stop;
+        }
+    };
     let Some(pod) = inner.store.modify(Kind::Pod, ns, name, |p| {
         p["spec"]["nodeName"] = json!(node);
         set_condition(p, "PodScheduled", "True", None);
     }) else {
-        return;
+        return Flow::Stop;
     };
     let msg = format!("Successfully assigned {ns}/{name} to {node}");
-    emit(
-        inner,
-        t,
-        &pod,
-        Source::Scheduler,
-        "Scheduled",
-        "Normal",
-        &msg,
-    );
+    let src = Source::Scheduler { action: "Binding" };
+    emit(inner, t, &pod, src, "Scheduled", "Normal", &msg);
+    Flow::Next
+}
+
+/// `PodScheduled=False` (`Unschedulable`) and the scheduler's `FailedScheduling` warning.
+fn unschedulable(inner: &mut Inner, ns: &str, name: &str, t: &Timeline, total: usize) {
+    let msg = nodes::unschedulable_message(total);
+    let Some(pod) = inner.store.modify(Kind::Pod, ns, name, |p| {
+        set_condition(p, "PodScheduled", "False", Some("Unschedulable"));
+        if let Some(c) = p["status"]["conditions"]
+            .as_array_mut()
+            .and_then(|cs| cs.last_mut())
+        {
+            c["message"] = json!(msg);
+        }
+    }) else {
+        return;
+    };
+    let src = Source::Scheduler {
+        action: "Scheduling",
+    };
+    emit(inner, t, &pod, src, "FailedScheduling", "Warning", &msg);
 }
 
 fn emit(
@@ -198,8 +397,7 @@ fn emit(
     inner.store.insert(Kind::Event, &ns, ev);
 }
 
-fn initialize(p: &mut Value, container: &str, image: &str) {
-    let node_ip = "172.18.0.2";
+fn initialize(p: &mut Value, container: &str, image: &str, node_ip: &str) {
     p["status"]["hostIP"] = json!(node_ip);
     p["status"]["hostIPs"] = json!([{"ip": node_ip}]);
     p["status"]["startTime"] = json!(super::time::now_seconds());
