@@ -829,10 +829,19 @@ async fn the_scheduler_honors_node_selectors_and_reports_failed_scheduling() {
     assert_eq!(core_events(&client, "default", "nowhere").await.len(), 1);
 }
 
-/// A registry on 127.0.0.1 holding a 3-layer synthetic image `coldbench/<variant>:latest`.
+/// A registry on 127.0.0.1 holding a 3-layer 1.5 MB synthetic image `coldbench/<variant>:latest`.
 async fn registry_with_image(variant: &str) -> (tempfile::TempDir, Registry, StoredImage) {
+    registry_at(variant, None).await
+}
+
+/// [`registry_with_image`] with an egress `bandwidth` (`"10MB/s"`).
+async fn registry_at(
+    variant: &str,
+    bandwidth: Option<&str>,
+) -> (tempfile::TempDir, Registry, StoredImage) {
     let dir = tempfile::tempdir().unwrap();
-    let config = RegistryConfig::new(dir.path().join("store"), "127.0.0.1:0".parse().unwrap());
+    let mut config = RegistryConfig::new(dir.path().join("store"), "127.0.0.1:0".parse().unwrap());
+    config.bandwidth = bandwidth.map(|b| b.parse().unwrap());
     let registry = Registry::start(config).await.unwrap();
     let spec = SynthSpec {
         size: ByteSize(1_500_000),
@@ -915,10 +924,10 @@ async fn a_node_really_pulls_from_the_registry_then_finds_the_image_present() {
         pulled.starts_with(&prefix) && pulled.ends_with(&suffix),
         "{pulled}"
     );
-    let took = pulled[prefix.len()..].split(' ').next().unwrap();
+    let (took, waited) = pull_times(pulled, reference);
     assert!(
-        took.ends_with("ms") || took.ends_with('s'),
-        "a Go duration: {took}"
+        waited >= took && took < Duration::from_secs(5),
+        "the measured pull: {pulled}"
     );
 
     assert_eq!(api.node_images("kind-worker2"), [reference]);
@@ -1180,4 +1189,75 @@ async fn an_image_index_resolves_to_its_linux_amd64_manifest() {
     // The node knows the image by the index's digest, as containerd does.
     let pinned = format!("localhost:5001/coldbench/kube-index@{index_digest}");
     assert!(api.remove_node_image("node-1", &pinned));
+}
+
+#[tokio::test]
+async fn pulls_on_a_node_are_serialized_and_never_fetch_a_blob_twice() {
+    let dir = tempfile::tempdir().unwrap();
+    // 1.5 MB at 10 MB/s: the first pull lasts ~150 ms, long after the second pod asks.
+    let (_store, registry, image) = registry_at("kube-serial", Some("10MB/s")).await;
+    let manifest_size = registry.store().blob_size(&image.digest).unwrap();
+    let api = KubeApi::start().await;
+    api.set_registry_hosts(&[("localhost:5001", &registry.addr().to_string())]);
+    let client = client(&api, dir.path()).await;
+    let pods: Api<Pod> = Api::default_namespaced(client.clone());
+    let reference = "localhost:5001/coldbench/kube-serial:latest";
+    let from = tokio::time::Instant::now();
+    let before = registry.served_by_listener();
+    for name in ["one", "two"] {
+        pods.create(&PostParams::default(), &pod_on(name, reference, json!({})))
+            .await
+            .unwrap();
+    }
+    wait_ready(&client, "default", "run=one", 1).await;
+    wait_ready(&client, "default", "run=two", 1).await;
+
+    let (digests, _, bytes) = delivered(&registry, from);
+    assert_eq!(digests, blob_digests(&image));
+    assert_eq!(bytes, image.compressed_size, "every blob once");
+    let served = registry.served_by_listener();
+    assert_eq!(
+        served.manifests - before.manifests,
+        2 * manifest_size,
+        "both pulls resolved the tag"
+    );
+    let mut waits = Vec::new();
+    for name in ["one", "two"] {
+        let events = core_events(&client, "default", name).await;
+        assert_eq!(
+            reasons(&events),
+            ["Scheduled", "Pulling", "Pulled", "Created", "Started"]
+        );
+        waits.push(pull_times(message(&events, "Pulled"), reference));
+    }
+    let (took, waited) = waits[1];
+    assert!(
+        waited > took + Duration::from_millis(50),
+        "the second pull waited for the first: {waits:?}"
+    );
+    assert_eq!(api.node_images("node-1"), [reference]);
+    let p = pods.get("two").await.unwrap();
+    let cs = &p.status.unwrap().container_statuses.unwrap()[0];
+    assert_eq!(
+        cs.image_id,
+        format!("localhost:5001/coldbench/kube-serial@{}", image.digest)
+    );
+}
+
+/// The two durations of a 1.30+ `Pulled` message: the pull and the pull with its wait.
+fn pull_times(message: &str, reference: &str) -> (Duration, Duration) {
+    let rest = message
+        .strip_prefix(&format!("Successfully pulled image \"{reference}\" in "))
+        .unwrap_or_else(|| panic!("{message}"));
+    let (took, rest) = rest.split_once(" (").unwrap();
+    let waited = rest.split_once(' ').unwrap().0;
+    (parse_go_duration(took), parse_go_duration(waited))
+}
+
+/// `850ms`, `1.234s` (what the double's truncated durations look like below a minute).
+fn parse_go_duration(s: &str) -> Duration {
+    if let Some(ms) = s.strip_suffix("ms") {
+        return Duration::from_secs_f64(ms.parse::<f64>().unwrap() / 1e3);
+    }
+    Duration::from_secs_f64(s.strip_suffix('s').unwrap().parse().unwrap())
 }

@@ -92,8 +92,12 @@ async fn run_pod(shared: Shared, ns: String, name: String, mut timeline: Timelin
             Flow::Stop => return,
             Flow::Present => timeline.pull.present = true,
             Flow::Pull(job) => {
-                let outcome = job.run().await;
+                let outcome = serialized_pull(&shared, &job).await;
                 let mut inner = lock(&shared);
+                if let Ok(fetched) = &outcome {
+                    // The runtime keeps what it pulled, even for a pod deleted meanwhile.
+                    nodes::cache_image(&mut inner, &job.node, cached_image(&job, fetched));
+                }
                 if !alive(&inner, &ns, &name)
                     || !finish_pull(&mut inner, &ns, &name, &timeline, &job, outcome)
                 {
@@ -102,6 +106,29 @@ async fn run_pod(shared: Shared, ns: String, name: String, mut timeline: Timelin
                 pulled = true;
             }
         }
+    }
+}
+
+/// The kubelet's serialized pulls (`serializeImagePulls`, the default): wait for the node's
+/// earlier pulls, then pull; when one of them brought the image meanwhile, the runtime only
+/// resolves the reference again (no blob is fetched twice). `with_waiting` counts the wait.
+async fn serialized_pull(shared: &Shared, job: &PullJob) -> Result<Fetched, String> {
+    let queued = std::time::Instant::now();
+    let _turn = job.queue.lock().await;
+    let present = {
+        let inner = lock(shared);
+        nodes::cached(&inner, &job.node, &job.image).is_some()
+    };
+    let mut fetched = job.run(present).await?;
+    fetched.with_waiting = queued.elapsed();
+    Ok(fetched)
+}
+
+fn cached_image(job: &PullJob, fetched: &Fetched) -> CachedImage {
+    CachedImage {
+        reference: job.image.clone(),
+        digest: fetched.digest.clone(),
+        size: fetched.size,
     }
 }
 
@@ -166,9 +193,13 @@ fn apply(inner: &mut Inner, ns: &str, name: &str, step: Step, t: &Timeline) -> F
             &kubelet::created(t.format, &ctx.container),
         ),
         Step::Started => {
+            let image_id = nodes::cached(inner, &ctx.node, &ctx.image).map_or_else(
+                || format!("{}@sha256:{}", ctx.image, "ab".repeat(32)),
+                |c| c.pinned(),
+            );
             let pod = inner
                 .store
-                .modify(Kind::Pod, ns, name, start)
+                .modify(Kind::Pod, ns, name, |p| start(p, &image_id))
                 .unwrap_or(pod);
             emit(
                 inner,
@@ -261,18 +292,20 @@ fn plan(inner: &Inner, node: &str, image: &str) -> Plan {
     if nodes::cached(inner, node, image).is_some() {
         return Plan::Cached;
     }
-    let Some(node_ip) = nodes::state(inner, node).map(|n| n.ip) else {
+    let Some(state) = nodes::state(inner, node) else {
         return Plan::Scripted;
     };
     Plan::Fetch(PullJob {
         image: image.to_string(),
         target,
         dial,
-        node_ip,
+        node: node.to_string(),
+        node_ip: state.ip,
+        queue: state.pulls.clone(),
     })
 }
 
-/// The end of a real pull: the image cached and `Pulled`, or the kubelet's `Failed` events and
+/// The end of a real pull for the pod: `Pulled`, or the kubelet's `Failed` events and
 /// `ErrImagePull`. False when the pod cannot go on.
 fn finish_pull(
     inner: &mut Inner,
@@ -288,15 +321,9 @@ fn finish_pull(
     let ctx = PodCtx::of(&pod);
     match outcome {
         Ok(fetched) => {
-            let image = CachedImage {
-                reference: job.image.clone(),
-                digest: fetched.digest.clone(),
-                size: fetched.size,
-            };
-            nodes::cache_image(inner, &ctx.node, image);
             let pull = Pull {
                 took: fetched.took,
-                with_waiting: fetched.took,
+                with_waiting: fetched.with_waiting,
                 size: fetched.size,
                 present: false,
             };
@@ -411,18 +438,15 @@ fn initialize(p: &mut Value, container: &str, image: &str, node_ip: &str) {
     }]);
 }
 
-fn start(p: &mut Value) {
+/// The container running; `image_id` is the image pinned to its digest (`repo@sha256:…`).
+fn start(p: &mut Value, image_id: &str) {
     p["status"]["phase"] = json!("Running");
     p["status"]["podIP"] = json!("10.244.0.7");
     p["status"]["podIPs"] = json!([{"ip": "10.244.0.7"}]);
     let cs = &mut p["status"]["containerStatuses"][0];
     cs["started"] = json!(true);
     cs["containerID"] = json!("containerd://5f0c0ffee");
-    cs["imageID"] = json!(format!(
-        "{}@sha256:{}",
-        cs["image"].as_str().unwrap_or_default(),
-        "ab".repeat(32)
-    ));
+    cs["imageID"] = json!(image_id);
     cs["state"] = json!({"running": {"startedAt": super::time::now_seconds()}});
 }
 

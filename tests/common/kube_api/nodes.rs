@@ -5,6 +5,7 @@
 
 use std::collections::BTreeMap;
 use std::net::{IpAddr, Ipv4Addr};
+use std::sync::Arc;
 
 use serde_json::{json, Map, Value};
 
@@ -23,8 +24,8 @@ pub struct CachedImage {
 }
 
 impl CachedImage {
-    /// `repo@sha256:…`: the reference pinned to the digest.
-    fn pinned(&self) -> String {
+    /// `repo@sha256:…`: the reference pinned to the digest (a container's `imageID`).
+    pub fn pinned(&self) -> String {
         format!("{}@{}", repository(&self.reference), self.digest)
     }
 
@@ -51,6 +52,8 @@ pub struct NodeState {
     pub name: String,
     pub ip: IpAddr,
     pub images: Vec<CachedImage>,
+    /// Held by the pull under way: the kubelet pulls one image at a time.
+    pub pulls: Arc<tokio::sync::Mutex<()>>,
 }
 
 /// The InternalIP of the `index`-th node (from 0): `127.0.0.(10+index)`.
@@ -70,6 +73,7 @@ pub fn install(inner: &mut Inner, names: &[String]) {
             name: name.clone(),
             ip: node_ip(i),
             images: Vec::new(),
+            pulls: Arc::default(),
         };
         inner.store.insert(Kind::Node, "", node_object(&state, i));
         inner.nodes.push(state);

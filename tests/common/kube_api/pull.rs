@@ -6,6 +6,7 @@
 //! Failures read like the kubelet's `Failed to pull image "X": <reason>` reasons.
 
 use std::net::IpAddr;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use reqwest::header::{ACCEPT, CONTENT_TYPE};
@@ -75,8 +76,12 @@ pub struct PullJob {
     pub target: ImageRef,
     /// `IP:PORT` to dial for `target.host` (the hosts.toml mirror).
     pub dial: String,
+    /// The node pulling.
+    pub node: String,
     /// The node's InternalIP: the TCP source address.
     pub node_ip: IpAddr,
+    /// The node's pull queue (one pull at a time).
+    pub queue: Arc<tokio::sync::Mutex<()>>,
 }
 
 /// What a finished pull reports.
@@ -88,6 +93,8 @@ pub struct Fetched {
     pub size: u64,
     /// From the first request to the last byte.
     pub took: Duration,
+    /// Including the wait in the node's pull queue (set by the queue; `took` until then).
+    pub with_waiting: Duration,
 }
 
 /// Why a pull failed.
@@ -106,27 +113,32 @@ enum PullError {
 }
 
 impl PullJob {
-    /// Pulls the image: manifest (through an index if need be), config and layers.
-    pub async fn run(&self) -> Result<Fetched, String> {
+    /// Pulls the image: manifest (through an index if need be), then config and layers unless
+    /// the node has them (`present`: only the reference is resolved again).
+    pub async fn run(&self, present: bool) -> Result<Fetched, String> {
         let start = Instant::now();
-        self.fetch_all()
+        self.fetch_all(present)
             .await
             .map(|(digest, size)| Fetched {
                 digest,
                 size,
                 took: start.elapsed(),
+                with_waiting: start.elapsed(),
             })
             .map_err(|e| self.reason(&e))
     }
 
-    async fn fetch_all(&self) -> Result<(String, u64), PullError> {
+    /// The resolved digest and the image's size (config plus compressed layers).
+    async fn fetch_all(&self, present: bool) -> Result<(String, u64), PullError> {
         let client = client(self.node_ip)?;
         let (digest, manifest) = self.resolve(&client).await?;
-        let mut size = 0;
-        for (digest, declared) in blobs(&manifest)? {
-            size += self.fetch_blob(&client, &digest, declared).await?;
+        let blobs = blobs(&manifest)?;
+        if !present {
+            for (digest, declared) in &blobs {
+                self.fetch_blob(&client, digest, *declared).await?;
+            }
         }
-        Ok((digest, size))
+        Ok((digest, blobs.iter().map(|b| b.1).sum()))
     }
 
     /// The reference's digest and its linux/amd64 image manifest.
