@@ -6,9 +6,10 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use serde_json::{json, Value};
 
 use super::deployment::refresh_deployments;
-use super::kubelet::{self, Pull, Source};
-use super::nodes::{self, CachedImage};
-use super::pull::{Fetched, ImageRef, PullJob};
+use super::images;
+use super::kubelet::{self, Source};
+use super::nodes;
+use super::pull::PullJob;
 use super::store::Kind;
 use super::{Inner, Timeline};
 
@@ -62,7 +63,7 @@ pub fn create_pod(shared: &Shared, inner: &mut Inner, ns: &str, mut pod: Value) 
 }
 
 /// What the timeline does after a step.
-enum Flow {
+pub enum Flow {
     /// On to the next step.
     Next,
     /// The pod's timeline ends here (unschedulable, or its image failed to pull).
@@ -92,15 +93,7 @@ async fn run_pod(shared: Shared, ns: String, name: String, mut timeline: Timelin
             Flow::Stop => return,
             Flow::Present => timeline.pull.present = true,
             Flow::Pull(job) => {
-                let outcome = serialized_pull(&shared, &job).await;
-                let mut inner = lock(&shared);
-                if let Ok(fetched) = &outcome {
-                    // The runtime keeps what it pulled, even for a pod deleted meanwhile.
-                    nodes::cache_image(&mut inner, &job.node, cached_image(&job, fetched));
-                }
-                if !alive(&inner, &ns, &name)
-                    || !finish_pull(&mut inner, &ns, &name, &timeline, &job, outcome)
-                {
+                if !images::pull(&shared, &ns, &name, &timeline, &job).await {
                     return;
                 }
                 pulled = true;
@@ -109,31 +102,8 @@ async fn run_pod(shared: Shared, ns: String, name: String, mut timeline: Timelin
     }
 }
 
-/// The kubelet's serialized pulls (`serializeImagePulls`, the default): wait for the node's
-/// earlier pulls, then pull; when one of them brought the image meanwhile, the runtime only
-/// resolves the reference again (no blob is fetched twice). `with_waiting` counts the wait.
-async fn serialized_pull(shared: &Shared, job: &PullJob) -> Result<Fetched, String> {
-    let queued = std::time::Instant::now();
-    let _turn = job.queue.lock().await;
-    let present = {
-        let inner = lock(shared);
-        nodes::cached(&inner, &job.node, &job.image).is_some()
-    };
-    let mut fetched = job.run(present).await?;
-    fetched.with_waiting = queued.elapsed();
-    Ok(fetched)
-}
-
-fn cached_image(job: &PullJob, fetched: &Fetched) -> CachedImage {
-    CachedImage {
-        reference: job.image.clone(),
-        digest: fetched.digest.clone(),
-        size: fetched.size,
-    }
-}
-
 /// True while the pod exists and is not being deleted.
-fn alive(inner: &Inner, ns: &str, name: &str) -> bool {
+pub fn alive(inner: &Inner, ns: &str, name: &str) -> bool {
     inner
         .store
         .get(Kind::Pod, ns, name)
@@ -141,14 +111,14 @@ fn alive(inner: &Inner, ns: &str, name: &str) -> bool {
 }
 
 /// The pod's first container and its node, as the kubelet sees them.
-struct PodCtx {
-    container: String,
-    image: String,
-    node: String,
+pub struct PodCtx {
+    pub container: String,
+    pub image: String,
+    pub node: String,
 }
 
 impl PodCtx {
-    fn of(pod: &Value) -> Self {
+    pub fn of(pod: &Value) -> Self {
         let text = |v: &Value, default: &str| v.as_str().unwrap_or(default).to_string();
         PodCtx {
             container: text(&pod["spec"]["containers"][0]["name"], "app"),
@@ -157,7 +127,7 @@ impl PodCtx {
         }
     }
 
-    fn kubelet(&self) -> Source<'_> {
+    pub fn kubelet(&self) -> Source<'_> {
         Source::Kubelet {
             node: &self.node,
             container: &self.container,
@@ -173,7 +143,7 @@ fn apply(inner: &mut Inner, ns: &str, name: &str, step: Step, t: &Timeline) -> F
     let kubelet = ctx.kubelet();
     match step {
         Step::Schedule => return schedule(inner, ns, name, t),
-        Step::Pulling => return pulling(inner, ns, name, t, &ctx, pod),
+        Step::Pulling => return images::pulling(inner, ns, name, t, &ctx, pod),
         Step::Pulled => emit(
             inner,
             t,
@@ -223,140 +193,6 @@ fn apply(inner: &mut Inner, ns: &str, name: &str, step: Step, t: &Timeline) -> F
     Flow::Next
 }
 
-/// How the node gets the pod's image.
-enum Plan {
-    /// The timeline's scripted pull (no registry host mapped for the image).
-    Scripted,
-    /// In the node's cache already.
-    Cached,
-    /// A real pull from the mapped registry.
-    Fetch(PullJob),
-}
-
-/// The kubelet's image step: the pod initialized, then a scripted, cached or real pull.
-fn pulling(
-    inner: &mut Inner,
-    ns: &str,
-    name: &str,
-    t: &Timeline,
-    ctx: &PodCtx,
-    pod: Value,
-) -> Flow {
-    let host_ip = nodes::state(inner, &ctx.node)
-        .map_or_else(|| "172.18.0.2".to_string(), |n| n.ip.to_string());
-    let pod = inner
-        .store
-        .modify(Kind::Pod, ns, name, |p| {
-            initialize(p, &ctx.container, &ctx.image, &host_ip)
-        })
-        .unwrap_or(pod);
-    let pulling = |inner: &mut Inner| {
-        emit(
-            inner,
-            t,
-            &pod,
-            ctx.kubelet(),
-            "Pulling",
-            "Normal",
-            &kubelet::pulling(&ctx.image),
-        );
-    };
-    match plan(inner, &ctx.node, &ctx.image) {
-        Plan::Scripted => {
-            if !t.pull.present {
-                pulling(inner);
-            }
-            Flow::Next
-        }
-        Plan::Cached => Flow::Present,
-        Plan::Fetch(job) => {
-            pulling(inner);
-            Flow::Pull(job)
-        }
-    }
-}
-
-/// A real pull when the image's registry host is mapped, unless the node has the image.
-fn plan(inner: &Inner, node: &str, image: &str) -> Plan {
-    let Some(target) = ImageRef::parse(image) else {
-        return Plan::Scripted;
-    };
-    let Some(dial) = inner
-        .registry_hosts
-        .iter()
-        .find(|(h, _)| *h == target.host)
-        .map(|(_, d)| d.clone())
-    else {
-        return Plan::Scripted;
-    };
-    if nodes::cached(inner, node, image).is_some() {
-        return Plan::Cached;
-    }
-    let Some(state) = nodes::state(inner, node) else {
-        return Plan::Scripted;
-    };
-    Plan::Fetch(PullJob {
-        image: image.to_string(),
-        target,
-        dial,
-        node: node.to_string(),
-        node_ip: state.ip,
-        queue: state.pulls.clone(),
-    })
-}
-
-/// The end of a real pull for the pod: `Pulled`, or the kubelet's `Failed` events and
-/// `ErrImagePull`. False when the pod cannot go on.
-fn finish_pull(
-    inner: &mut Inner,
-    ns: &str,
-    name: &str,
-    t: &Timeline,
-    job: &PullJob,
-    outcome: Result<Fetched, String>,
-) -> bool {
-    let Some(pod) = inner.store.get(Kind::Pod, ns, name).cloned() else {
-        return false;
-    };
-    let ctx = PodCtx::of(&pod);
-    match outcome {
-        Ok(fetched) => {
-            let pull = Pull {
-                took: fetched.took,
-                with_waiting: fetched.with_waiting,
-                size: fetched.size,
-                present: false,
-            };
-            let msg = kubelet::pulled(t.format, &job.image, &pull);
-            emit(inner, t, &pod, ctx.kubelet(), "Pulled", "Normal", &msg);
-            true
-        }
-        Err(reason) => {
-            let pod = inner
-                .store
-                .modify(Kind::Pod, ns, name, |p| image_pull_error(p, &reason))
-                .unwrap_or(pod);
-            let msg = format!("Failed to pull image \"{}\": {reason}", job.image);
-            emit(inner, t, &pod, ctx.kubelet(), "Failed", "Warning", &msg);
-            emit(
-                inner,
-                t,
-                &pod,
-                ctx.kubelet(),
-                "Failed",
-                "Warning",
-                "Error: ErrImagePull",
-            );
-            false
-        }
-    }
-}
-
-fn image_pull_error(p: &mut Value, reason: &str) {
-    p["status"]["containerStatuses"][0]["state"] =
-        json!({"waiting": {"reason": "ErrImagePull", "message": reason}});
-}
-
 /// The scheduler binds the pod to a node matching its `nodeSelector` (round-robin) and says
 /// so; with no such node, the pod stays Pending, `Unschedulable`.
 fn schedule(inner: &mut Inner, ns: &str, name: &str, t: &Timeline) -> Flow {
@@ -404,7 +240,8 @@ fn unschedulable(inner: &mut Inner, ns: &str, name: &str, t: &Timeline, total: u
     emit(inner, t, &pod, src, "FailedScheduling", "Warning", &msg);
 }
 
-fn emit(
+/// Stores an event about `pod`, unless the timeline drops its reason.
+pub fn emit(
     inner: &mut Inner,
     t: &Timeline,
     pod: &Value,
@@ -424,7 +261,8 @@ fn emit(
     inner.store.insert(Kind::Event, &ns, ev);
 }
 
-fn initialize(p: &mut Value, container: &str, image: &str, node_ip: &str) {
+/// The kubelet admitted the pod on `node_ip`: initialized, its container creating.
+pub fn initialize(p: &mut Value, container: &str, image: &str, node_ip: &str) {
     p["status"]["hostIP"] = json!(node_ip);
     p["status"]["hostIPs"] = json!([{"ip": node_ip}]);
     p["status"]["startTime"] = json!(super::time::now_seconds());

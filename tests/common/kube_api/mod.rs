@@ -4,9 +4,18 @@
 //! every pod runs a [`Timeline`] (scheduled → Pulling → Pulled → Created → Started → Ready),
 //! with kubelet event messages in a chosen Kubernetes version's format.
 //!
+//! Nodes are real `core/v1` Node objects (list, get, watch; `labelSelector`), the i-th with
+//! InternalIP `127.0.0.(10+i)`; the scheduler honors `spec.nodeSelector` (`FailedScheduling`
+//! when no node matches). With [`KubeApi::set_registry_hosts`], a node's "kubelet" really pulls
+//! images whose registry host is mapped — manifest, config and layers over HTTP from the node's
+//! InternalIP, digests checked — and caches them (`already present on machine` next time);
+//! without it, pulls are scripted by the timeline.
+//!
 //! ```ignore
 //! let api = KubeApi::start().await;
 //! api.set_nodes(&["node-a", "node-b"]);
+//! api.set_node_labels("node-b", &[("pool", "pull")]);
+//! api.set_registry_hosts(&[("localhost:5001", &registry.addr().to_string())]);
 //! api.set_timeline(Timeline::new(Duration::from_millis(5)).format(KubeletFormat::V1_25).drop("Pulled"));
 //! let kubeconfig = write_kubeconfig(dir.path(), api.url());
 //! // … run the driver …
@@ -16,6 +25,7 @@
 
 mod deployment;
 mod http;
+mod images;
 mod kubelet;
 mod lifecycle;
 mod nodes;
@@ -45,7 +55,7 @@ pub struct Timeline {
     pub step: Duration,
     /// The kubelet's message format.
     pub format: KubeletFormat,
-    /// What the `Pulled` message reports.
+    /// What the `Pulled` message reports (for scripted pulls: a real pull reports itself).
     pub pull: Pull,
     /// Event reasons the kubelet never delivers (rate-limited): `"Pulled"`, `"Scheduled"`…
     pub dropped: Vec<String>,
