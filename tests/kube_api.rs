@@ -827,6 +827,19 @@ async fn the_scheduler_honors_node_selectors_and_reports_failed_scheduling() {
     );
     assert_eq!(scheduled.message.as_deref(), Some(want));
     assert_eq!(core_events(&client, "default", "nowhere").await.len(), 1);
+
+    // A pod bound with spec.nodeName skips the scheduler: no Scheduled event.
+    let mut pinned = pod_on("pinned", "reg.local/app:1", json!({}));
+    pinned.spec.as_mut().unwrap().node_name = Some("kind-worker".into());
+    pods.create(&PostParams::default(), &pinned).await.unwrap();
+    let ready = wait_ready(&client, "default", "run=pinned", 1).await;
+    let status = ready[0].status.clone().unwrap();
+    assert_eq!(status.host_ip.as_deref(), Some("127.0.0.10"));
+    let events = core_events(&client, "default", "pinned").await;
+    assert_eq!(
+        reasons(&events),
+        ["Pulling", "Pulled", "Created", "Started"]
+    );
 }
 
 /// A registry on 127.0.0.1 holding a 3-layer 1.5 MB synthetic image `coldbench/<variant>:latest`.

@@ -196,10 +196,15 @@ fn apply(inner: &mut Inner, ns: &str, name: &str, step: Step, t: &Timeline) -> F
 /// The scheduler binds the pod to a node matching its `nodeSelector` (round-robin) and says
 /// so; with no such node, the pod stays Pending, `Unschedulable`.
 fn schedule(inner: &mut Inner, ns: &str, name: &str, t: &Timeline) -> Flow {
-    let selector = inner
-        .store
-        .get(Kind::Pod, ns, name)
-        .and_then(|p| p["spec"]["nodeSelector"].as_object().cloned())
+    let Some(pod) = inner.store.get(Kind::Pod, ns, name) else {
+        return Flow::Stop;
+    };
+    if let Some(node) = pod["spec"]["nodeName"].as_str().map(str::to_string) {
+        return bound(inner, ns, name, &node);
+    }
+    let selector = pod["spec"]["nodeSelector"]
+        .as_object()
+        .cloned()
         .unwrap_or_default();
     let node = match nodes::pick(inner, &selector) {
         Ok(node) => node,
@@ -217,6 +222,18 @@ fn schedule(inner: &mut Inner, ns: &str, name: &str, t: &Timeline) -> Flow {
     let msg = format!("Successfully assigned {ns}/{name} to {node}");
     let src = Source::Scheduler { action: "Binding" };
     emit(inner, t, &pod, src, "Scheduled", "Normal", &msg);
+    Flow::Next
+}
+
+/// A pod created with `spec.nodeName` skips the scheduler (no `Scheduled` event): that node's
+/// kubelet runs it; with no such node, nothing ever does.
+fn bound(inner: &mut Inner, ns: &str, name: &str, node: &str) -> Flow {
+    if nodes::state(inner, node).is_none() {
+        return Flow::Stop;
+    }
+    inner.store.modify(Kind::Pod, ns, name, |p| {
+        set_condition(p, "PodScheduled", "True", None);
+    });
     Flow::Next
 }
 
