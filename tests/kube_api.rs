@@ -5,12 +5,17 @@
 #[path = "common/kube_api/mod.rs"]
 mod kube_api;
 
+use std::collections::BTreeSet;
 use std::path::Path;
 use std::time::Duration;
 
+use coldbench::image::{synth, StoredImage};
+use coldbench::registry::{Registry, RegistryConfig};
+use coldbench::scenario::SynthSpec;
+use coldbench::units::ByteSize;
 use futures_util::{StreamExt, TryStreamExt};
 use k8s_openapi::api::apps::v1::Deployment;
-use k8s_openapi::api::core::v1::{Event as CoreEvent, Namespace, Pod};
+use k8s_openapi::api::core::v1::{Event as CoreEvent, Namespace, Node, Pod};
 use k8s_openapi::api::events::v1::Event as EventV1;
 use kube::api::{
     DeleteParams, ListParams, Patch, PatchParams, PostParams, WatchEvent, WatchParams,
@@ -617,4 +622,655 @@ async fn events_stream_through_watchers_in_both_event_apis() {
     };
     assert!(watched("/api/v1/namespaces/default/events"));
     assert!(watched("/apis/events.k8s.io/v1/namespaces/default/events"));
+}
+
+// ---- Nodes, the scheduler's nodeSelector, and the nodes' real pulls ----
+
+/// A pod running `image`, on a node matching `selector` (a `spec.nodeSelector` object).
+fn pod_on(name: &str, image: &str, selector: serde_json::Value) -> Pod {
+    serde_json::from_value(json!({
+        "metadata": {"name": name, "labels": {"run": name}},
+        "spec": {"nodeSelector": selector, "containers": [{"name": "app", "image": image}]},
+    }))
+    .unwrap()
+}
+
+/// Polls the core events about `pod` until one has `reason` (at most 5 s); returns them all.
+async fn events_until(client: &Client, ns: &str, pod: &str, reason: &str) -> Vec<(String, String)> {
+    for _ in 0..500 {
+        let events = core_events(client, ns, pod).await;
+        if events.iter().any(|e| e.0 == reason) {
+            return events;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    panic!(
+        "no {reason} event about {pod}: {:?}",
+        core_events(client, ns, pod).await
+    );
+}
+
+fn reasons(events: &[(String, String)]) -> Vec<&str> {
+    events.iter().map(|e| e.0.as_str()).collect()
+}
+
+fn message<'a>(events: &'a [(String, String)], reason: &str) -> &'a str {
+    &events.iter().find(|e| e.0 == reason).unwrap().1
+}
+
+#[tokio::test]
+async fn nodes_list_by_label_selector_with_their_node_info_and_watch_label_changes() {
+    let dir = tempfile::tempdir().unwrap();
+    let api = KubeApi::start().await;
+    api.set_nodes(&["kind-worker", "kind-worker2"]);
+    api.set_node_labels("kind-worker2", &[("coldbench.io/pool", "pull")]);
+    let client = client(&api, dir.path()).await;
+    let nodes: Api<Node> = Api::all(client.clone());
+
+    let names = |list: kube::core::ObjectList<Node>| -> Vec<String> {
+        list.items
+            .into_iter()
+            .map(|n| n.metadata.name.unwrap())
+            .collect()
+    };
+    let all = ListParams::default().labels("kubernetes.io/os=linux,kubernetes.io/arch=amd64");
+    assert_eq!(
+        names(nodes.list(&all).await.unwrap()),
+        ["kind-worker", "kind-worker2"]
+    );
+    let pool = ListParams::default().labels("coldbench.io/pool=pull");
+    assert_eq!(names(nodes.list(&pool).await.unwrap()), ["kind-worker2"]);
+    let host =
+        ListParams::default().labels("kubernetes.io/hostname=kind-worker,coldbench.io/pool=pull");
+    assert!(nodes.list(&host).await.unwrap().items.is_empty());
+
+    for (i, name) in ["kind-worker", "kind-worker2"].into_iter().enumerate() {
+        let node = nodes.get(name).await.unwrap();
+        assert!(node.metadata.uid.is_some() && node.metadata.resource_version.is_some());
+        assert!(node.metadata.creation_timestamp.is_some());
+        let labels = node.metadata.labels.unwrap();
+        assert_eq!(labels["kubernetes.io/hostname"], name);
+        let status = node.status.unwrap();
+        let info = status.node_info.unwrap();
+        assert_eq!(info.kubelet_version, "v1.35.0");
+        assert_eq!(info.container_runtime_version, "containerd://2.1.3");
+        assert_eq!(
+            (info.operating_system.as_str(), info.architecture.as_str()),
+            ("linux", "amd64")
+        );
+        assert!(!info.os_image.is_empty() && !info.kernel_version.is_empty());
+        let ip = format!("127.0.0.{}", 10 + i);
+        let addresses: Vec<(String, String)> = status
+            .addresses
+            .unwrap()
+            .into_iter()
+            .map(|a| (a.type_, a.address))
+            .collect();
+        assert_eq!(
+            addresses,
+            [
+                ("InternalIP".into(), ip.clone()),
+                ("Hostname".into(), name.into())
+            ]
+        );
+        assert_eq!(api.node_ip(name).unwrap().to_string(), ip);
+        let conditions = status.conditions.unwrap();
+        assert!(conditions
+            .iter()
+            .any(|c| c.type_ == "Ready" && c.status == "True"));
+        assert_eq!(
+            status.images.unwrap_or_default().len(),
+            0,
+            "nothing cached yet"
+        );
+    }
+
+    // A watch from the list's resourceVersion sees the label change.
+    let rv = nodes
+        .list(&ListParams::default())
+        .await
+        .unwrap()
+        .metadata
+        .resource_version
+        .unwrap();
+    let stream = nodes
+        .watch(
+            &WatchParams::default().labels("coldbench.io/pool=fast"),
+            &rv,
+        )
+        .await
+        .unwrap();
+    futures_util::pin_mut!(stream);
+    api.set_node_labels("kind-worker", &[("coldbench.io/pool", "fast")]);
+    let event = tokio::time::timeout(Duration::from_secs(5), stream.try_next())
+        .await
+        .expect("a watch event in time")
+        .unwrap()
+        .unwrap();
+    let WatchEvent::Modified(node) = event else {
+        panic!("{event:?}");
+    };
+    assert_eq!(node.metadata.name.as_deref(), Some("kind-worker"));
+    assert_eq!(node.metadata.labels.unwrap()["coldbench.io/pool"], "fast");
+    // Nodes are read-only through the API.
+    let err = nodes
+        .delete("kind-worker", &DeleteParams::default())
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, kube::Error::Api(ref s) if s.code == 405),
+        "{err:?}"
+    );
+}
+
+#[tokio::test]
+async fn the_scheduler_honors_node_selectors_and_reports_failed_scheduling() {
+    let dir = tempfile::tempdir().unwrap();
+    let api = KubeApi::start().await;
+    api.set_nodes(&["kind-worker", "kind-worker2"]);
+    api.set_node_labels("kind-worker2", &[("coldbench.io/pool", "pull")]);
+    let client = client(&api, dir.path()).await;
+    let pods: Api<Pod> = Api::default_namespaced(client.clone());
+    let pool = json!({"coldbench.io/pool": "pull"});
+    for name in ["a", "b", "c"] {
+        let p = pod_on(name, "reg.local/app:1", pool.clone());
+        pods.create(&PostParams::default(), &p).await.unwrap();
+    }
+    let mut on = Vec::new();
+    for name in ["a", "b", "c"] {
+        let ready = wait_ready(&client, "default", &format!("run={name}"), 1).await;
+        let status = ready[0].status.clone().unwrap();
+        on.push((
+            ready[0].spec.clone().unwrap().node_name.unwrap(),
+            status.host_ip.unwrap(),
+        ));
+    }
+    assert_eq!(
+        on,
+        vec![("kind-worker2".to_string(), "127.0.0.11".to_string()); 3]
+    );
+
+    let nowhere = pod_on(
+        "nowhere",
+        "reg.local/app:1",
+        json!({"coldbench.io/pool": "gpu"}),
+    );
+    pods.create(&PostParams::default(), &nowhere).await.unwrap();
+    let events = events_until(&client, "default", "nowhere", "FailedScheduling").await;
+    let want = "0/2 nodes are available: 2 node(s) didn't match Pod's node affinity/selector. \
+        preemption: 0/2 nodes are available: 2 Preemption is not helpful for scheduling.";
+    assert_eq!(events, [("FailedScheduling".to_string(), want.to_string())]);
+    let v1 = Api::<EventV1>::default_namespaced(client.clone())
+        .list(&ListParams::default().fields("regarding.name=nowhere"))
+        .await
+        .unwrap();
+    let e = &v1.items[0];
+    assert_eq!(e.type_.as_deref(), Some("Warning"));
+    assert_eq!(e.reporting_controller.as_deref(), Some("default-scheduler"));
+    assert_eq!(e.action.as_deref(), Some("Scheduling"));
+
+    // Its timeline stopped: still Pending, unbound, no more events, several steps later.
+    tokio::time::sleep(Duration::from_millis(40)).await;
+    let p = pods.get("nowhere").await.unwrap();
+    assert!(p.spec.unwrap().node_name.is_none());
+    let status = p.status.unwrap();
+    assert_eq!(status.phase.as_deref(), Some("Pending"));
+    let scheduled = status
+        .conditions
+        .unwrap()
+        .into_iter()
+        .find(|c| c.type_ == "PodScheduled")
+        .unwrap();
+    assert_eq!(
+        (scheduled.status.as_str(), scheduled.reason.as_deref()),
+        ("False", Some("Unschedulable"))
+    );
+    assert_eq!(scheduled.message.as_deref(), Some(want));
+    assert_eq!(core_events(&client, "default", "nowhere").await.len(), 1);
+
+    // A pod bound with spec.nodeName skips the scheduler: no Scheduled event.
+    let mut pinned = pod_on("pinned", "reg.local/app:1", json!({}));
+    pinned.spec.as_mut().unwrap().node_name = Some("kind-worker".into());
+    pods.create(&PostParams::default(), &pinned).await.unwrap();
+    let ready = wait_ready(&client, "default", "run=pinned", 1).await;
+    let status = ready[0].status.clone().unwrap();
+    assert_eq!(status.host_ip.as_deref(), Some("127.0.0.10"));
+    let events = core_events(&client, "default", "pinned").await;
+    assert_eq!(
+        reasons(&events),
+        ["Pulling", "Pulled", "Created", "Started"]
+    );
+}
+
+/// A registry on 127.0.0.1 holding a 3-layer 1.5 MB synthetic image `coldbench/<variant>:latest`.
+async fn registry_with_image(variant: &str) -> (tempfile::TempDir, Registry, StoredImage) {
+    registry_at(variant, None).await
+}
+
+/// [`registry_with_image`] with an egress `bandwidth` (`"10MB/s"`).
+async fn registry_at(
+    variant: &str,
+    bandwidth: Option<&str>,
+) -> (tempfile::TempDir, Registry, StoredImage) {
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = RegistryConfig::new(dir.path().join("store"), "127.0.0.1:0".parse().unwrap());
+    config.bandwidth = bandwidth.map(|b| b.parse().unwrap());
+    let registry = Registry::start(config).await.unwrap();
+    let spec = SynthSpec {
+        size: ByteSize(1_500_000),
+        layers: toml::Spanned::new(0..0, 3),
+        compressibility: toml::Spanned::new(0..0, 0.5),
+        seed: None,
+    };
+    let image = synth::build(registry.store(), variant, &spec).unwrap();
+    (dir, registry, image)
+}
+
+/// The image's config and layer digests.
+fn blob_digests(image: &StoredImage) -> BTreeSet<String> {
+    std::iter::once(image.config_digest.to_string())
+        .chain(image.layers.iter().map(|l| l.digest.to_string()))
+        .collect()
+}
+
+/// What the registry delivered since `from`: the digests and the peers, and the bytes.
+fn delivered(
+    registry: &Registry,
+    from: tokio::time::Instant,
+) -> (BTreeSet<String>, BTreeSet<String>, u64) {
+    let sent = registry.blobs_sent(from);
+    let digests = sent.iter().map(|s| s.digest.clone()).collect();
+    let peers = sent.iter().map(|s| format!("{:?}", s.peer)).collect();
+    (digests, peers, sent.iter().map(|s| s.bytes).sum())
+}
+
+#[tokio::test]
+async fn a_node_really_pulls_from_the_registry_then_finds_the_image_present() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_store, registry, image) = registry_with_image("kube-pull").await;
+    let api = KubeApi::start().await;
+    api.set_nodes(&["kind-worker", "kind-worker2"]);
+    api.set_registry_hosts(&[("localhost:5001", &registry.addr().to_string())]);
+    let client = client(&api, dir.path()).await;
+    let pods: Api<Pod> = Api::default_namespaced(client.clone());
+    let reference = "localhost:5001/coldbench/kube-pull:latest";
+    let on_worker2 = json!({"kubernetes.io/hostname": "kind-worker2"});
+
+    let from = tokio::time::Instant::now();
+    let before = registry.served_by_listener();
+    pods.create(
+        &PostParams::default(),
+        &pod_on("cold", reference, on_worker2.clone()),
+    )
+    .await
+    .unwrap();
+    wait_ready(&client, "default", "run=cold", 1).await;
+
+    let (digests, peers, bytes) = delivered(&registry, from);
+    assert_eq!(digests, blob_digests(&image), "the config and every layer");
+    assert_eq!(
+        peers,
+        BTreeSet::from(["Some(127.0.0.11)".to_string()]),
+        "from kind-worker2's InternalIP"
+    );
+    assert_eq!(bytes, image.compressed_size);
+    let served = registry.served_by_listener();
+    assert_eq!(served.blobs - before.blobs, image.compressed_size);
+    assert!(served.manifests > before.manifests);
+
+    let events = core_events(&client, "default", "cold").await;
+    assert_eq!(
+        reasons(&events),
+        ["Scheduled", "Pulling", "Pulled", "Created", "Started"]
+    );
+    assert_eq!(
+        message(&events, "Pulling"),
+        format!("Pulling image \"{reference}\"")
+    );
+    let pulled = message(&events, "Pulled");
+    let prefix = format!("Successfully pulled image \"{reference}\" in ");
+    let suffix = format!(
+        " including waiting). Image size: {} bytes.",
+        image.compressed_size
+    );
+    assert!(
+        pulled.starts_with(&prefix) && pulled.ends_with(&suffix),
+        "{pulled}"
+    );
+    let (took, waited) = pull_times(pulled, reference);
+    assert!(
+        waited >= took && took < Duration::from_secs(5),
+        "the measured pull: {pulled}"
+    );
+
+    assert_eq!(api.node_images("kind-worker2"), [reference]);
+    assert!(api.node_images("kind-worker").is_empty());
+    let node = Api::<Node>::all(client.clone())
+        .get("kind-worker2")
+        .await
+        .unwrap();
+    let images = node.status.unwrap().images.unwrap();
+    let pinned = format!("localhost:5001/coldbench/kube-pull@{}", image.digest);
+    assert_eq!(images[0].names, Some(vec![pinned, reference.to_string()]));
+    assert_eq!(images[0].size_bytes, Some(image.compressed_size as i64));
+
+    // A second pod on the same node: no pull, no bytes.
+    let from = tokio::time::Instant::now();
+    pods.create(
+        &PostParams::default(),
+        &pod_on("warm", reference, on_worker2),
+    )
+    .await
+    .unwrap();
+    wait_ready(&client, "default", "run=warm", 1).await;
+    let events = core_events(&client, "default", "warm").await;
+    assert_eq!(
+        reasons(&events),
+        ["Scheduled", "Pulled", "Created", "Started"]
+    );
+    assert_eq!(
+        message(&events, "Pulled"),
+        format!("Container image \"{reference}\" already present on machine")
+    );
+    assert!(registry.blobs_sent(from).is_empty());
+    assert_eq!(registry.served_by_listener().blobs, served.blobs);
+}
+
+#[tokio::test]
+async fn removing_a_node_image_makes_the_next_pod_pull_it_again() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_store, registry, image) = registry_with_image("kube-rmi").await;
+    let api = KubeApi::start().await;
+    api.set_registry_hosts(&[("localhost:5001", &registry.addr().to_string())]);
+    let client = client(&api, dir.path()).await;
+    let pods: Api<Pod> = Api::default_namespaced(client.clone());
+    let reference = "localhost:5001/coldbench/kube-rmi:latest";
+
+    pods.create(
+        &PostParams::default(),
+        &pod_on("first", reference, json!({})),
+    )
+    .await
+    .unwrap();
+    wait_ready(&client, "default", "run=first", 1).await;
+    assert_eq!(api.node_images("node-1"), [reference]);
+    assert!(!api.remove_node_image("node-1", "localhost:5001/coldbench/other:latest"));
+    assert!(api.remove_node_image("node-1", reference));
+    assert!(api.node_images("node-1").is_empty());
+    assert!(!api.remove_node_image("node-1", reference), "gone already");
+
+    let from = tokio::time::Instant::now();
+    pods.create(
+        &PostParams::default(),
+        &pod_on("again", reference, json!({})),
+    )
+    .await
+    .unwrap();
+    wait_ready(&client, "default", "run=again", 1).await;
+    let events = core_events(&client, "default", "again").await;
+    assert_eq!(
+        reasons(&events),
+        ["Scheduled", "Pulling", "Pulled", "Created", "Started"]
+    );
+    let (digests, peers, bytes) = delivered(&registry, from);
+    assert_eq!(digests, blob_digests(&image));
+    assert_eq!(
+        peers,
+        BTreeSet::from(["Some(127.0.0.10)".to_string()]),
+        "node-1's InternalIP"
+    );
+    assert_eq!(bytes, image.compressed_size);
+    // Removing by the digest-pinned name works too.
+    let pinned = format!("localhost:5001/coldbench/kube-rmi@{}", image.digest);
+    assert!(api.remove_node_image("node-1", &pinned));
+}
+
+/// Waits for the `Error: ErrImagePull` event about `pod`; returns the events and the pod.
+async fn failed_pull(client: &Client, pod: &str) -> (Vec<(String, String)>, Pod) {
+    for _ in 0..500 {
+        let events = core_events(client, "default", pod).await;
+        if events.iter().any(|e| e.1 == "Error: ErrImagePull") {
+            let p = Api::<Pod>::default_namespaced(client.clone())
+                .get(pod)
+                .await
+                .unwrap();
+            return (events, p);
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    panic!(
+        "no ErrImagePull for {pod}: {:?}",
+        core_events(client, "default", pod).await
+    );
+}
+
+fn waiting_reason(p: &Pod) -> Option<String> {
+    let cs = &p.status.as_ref()?.container_statuses.as_ref()?[0];
+    cs.state.as_ref()?.waiting.as_ref()?.reason.clone()
+}
+
+#[tokio::test]
+async fn failed_pulls_give_the_kubelets_err_image_pull_events() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_store, registry, _image) = registry_with_image("kube-fail").await;
+    // A port nobody listens on.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap();
+    let api = KubeApi::start().await;
+    api.set_registry_hosts(&[
+        ("localhost:5001", &registry.addr().to_string()),
+        ("localhost:5002", &closed.to_string()),
+    ]);
+    let client = client(&api, dir.path()).await;
+    let pods: Api<Pod> = Api::default_namespaced(client.clone());
+    let missing = "localhost:5001/coldbench/kube-fail:nope";
+    let refused = "localhost:5002/coldbench/kube-fail:latest";
+    pods.create(
+        &PostParams::default(),
+        &pod_on("missing", missing, json!({})),
+    )
+    .await
+    .unwrap();
+    pods.create(
+        &PostParams::default(),
+        &pod_on("refused", refused, json!({})),
+    )
+    .await
+    .unwrap();
+
+    let (events, p) = failed_pull(&client, "missing").await;
+    assert_eq!(
+        reasons(&events),
+        ["Scheduled", "Pulling", "Failed", "Failed"]
+    );
+    assert_eq!(events[2].1, format!(
+        "Failed to pull image \"{missing}\": rpc error: code = NotFound desc = failed to pull and unpack image \"{missing}\": failed to resolve reference \"{missing}\": {missing}: not found"
+    ));
+    assert_eq!(waiting_reason(&p).as_deref(), Some("ErrImagePull"));
+
+    let (events, p) = failed_pull(&client, "refused").await;
+    assert_eq!(
+        reasons(&events),
+        ["Scheduled", "Pulling", "Failed", "Failed"]
+    );
+    let prefix = format!("Failed to pull image \"{refused}\": rpc error: code = Unknown desc = failed to pull and unpack image \"{refused}\": failed to resolve reference \"{refused}\": failed to do request: Get \"http://{closed}/v2/coldbench/kube-fail/manifests/latest\": ");
+    assert_eq!(
+        events[2].1,
+        format!("{prefix}dial tcp {closed}: connect: connection refused")
+    );
+    assert_eq!(waiting_reason(&p).as_deref(), Some("ErrImagePull"));
+
+    // Neither ever starts, nor caches anything.
+    tokio::time::sleep(Duration::from_millis(40)).await;
+    for name in ["missing", "refused"] {
+        let p = pods.get(name).await.unwrap();
+        assert_eq!(
+            p.status.as_ref().unwrap().phase.as_deref(),
+            Some("Pending"),
+            "{name}"
+        );
+        assert_eq!(
+            core_events(&client, "default", name).await.len(),
+            4,
+            "{name}"
+        );
+    }
+    assert!(api.node_images("node-1").is_empty());
+}
+
+#[tokio::test]
+async fn a_corrupt_layer_fails_the_digest_check() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_store, registry, image) = registry_with_image("kube-corrupt").await;
+    let layer = &image.layers[0].digest;
+    let path = registry.store().blob_path(layer);
+    let mut bytes = std::fs::read(&path).unwrap();
+    bytes[100] ^= 0xff;
+    std::fs::write(&path, &bytes).unwrap();
+    let api = KubeApi::start().await;
+    api.set_registry_hosts(&[("localhost:5001", &registry.addr().to_string())]);
+    let client = client(&api, dir.path()).await;
+    let reference = "localhost:5001/coldbench/kube-corrupt:latest";
+    Api::<Pod>::default_namespaced(client.clone())
+        .create(
+            &PostParams::default(),
+            &pod_on("corrupt", reference, json!({})),
+        )
+        .await
+        .unwrap();
+    let (events, p) = failed_pull(&client, "corrupt").await;
+    let failed = &events[2].1;
+    assert!(
+        failed.contains(
+            "failed to copy: failed to commit: commit failed: unexpected commit digest sha256:"
+        ),
+        "{failed}"
+    );
+    assert!(
+        failed.ends_with(&format!(", expected {layer}: failed precondition")),
+        "{failed}"
+    );
+    assert_eq!(waiting_reason(&p).as_deref(), Some("ErrImagePull"));
+    assert!(api.node_images("node-1").is_empty());
+}
+
+#[tokio::test]
+async fn an_image_index_resolves_to_its_linux_amd64_manifest() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_store, registry, image) = registry_with_image("kube-index").await;
+    let store = registry.store();
+    let manifest_size = store.blob_size(&image.digest).unwrap();
+    let index = json!({
+        "schemaVersion": 2,
+        "mediaType": "application/vnd.oci.image.index.v1+json",
+        "manifests": [
+            {"mediaType": "application/vnd.oci.image.manifest.v1+json",
+                "digest": format!("sha256:{}", "0".repeat(64)), "size": 1234,
+                "platform": {"os": "linux", "architecture": "arm64"}},
+            {"mediaType": "application/vnd.oci.image.manifest.v1+json",
+                "digest": image.digest.to_string(), "size": manifest_size,
+                "platform": {"os": "linux", "architecture": "amd64"}},
+        ],
+    });
+    let index_bytes = serde_json::to_vec(&index).unwrap();
+    let index_digest = store
+        .put_manifest(
+            "coldbench/kube-index",
+            "multi",
+            "application/vnd.oci.image.index.v1+json",
+            &index_bytes,
+        )
+        .unwrap();
+    let api = KubeApi::start().await;
+    api.set_registry_hosts(&[("localhost:5001", &registry.addr().to_string())]);
+    let client = client(&api, dir.path()).await;
+    let reference = "localhost:5001/coldbench/kube-index:multi";
+    let from = tokio::time::Instant::now();
+    Api::<Pod>::default_namespaced(client.clone())
+        .create(
+            &PostParams::default(),
+            &pod_on("multi", reference, json!({})),
+        )
+        .await
+        .unwrap();
+    wait_ready(&client, "default", "run=multi", 1).await;
+    let (digests, _, bytes) = delivered(&registry, from);
+    assert_eq!(digests, blob_digests(&image));
+    assert_eq!(bytes, image.compressed_size);
+    // The node knows the image by the index's digest, as containerd does.
+    let pinned = format!("localhost:5001/coldbench/kube-index@{index_digest}");
+    assert!(api.remove_node_image("node-1", &pinned));
+}
+
+#[tokio::test]
+async fn pulls_on_a_node_are_serialized_and_never_fetch_a_blob_twice() {
+    let dir = tempfile::tempdir().unwrap();
+    // 1.5 MB at 10 MB/s: the first pull lasts ~150 ms, long after the second pod asks.
+    let (_store, registry, image) = registry_at("kube-serial", Some("10MB/s")).await;
+    let manifest_size = registry.store().blob_size(&image.digest).unwrap();
+    let api = KubeApi::start().await;
+    api.set_registry_hosts(&[("localhost:5001", &registry.addr().to_string())]);
+    let client = client(&api, dir.path()).await;
+    let pods: Api<Pod> = Api::default_namespaced(client.clone());
+    let reference = "localhost:5001/coldbench/kube-serial:latest";
+    let from = tokio::time::Instant::now();
+    let before = registry.served_by_listener();
+    for name in ["one", "two"] {
+        pods.create(&PostParams::default(), &pod_on(name, reference, json!({})))
+            .await
+            .unwrap();
+    }
+    wait_ready(&client, "default", "run=one", 1).await;
+    wait_ready(&client, "default", "run=two", 1).await;
+
+    let (digests, _, bytes) = delivered(&registry, from);
+    assert_eq!(digests, blob_digests(&image));
+    assert_eq!(bytes, image.compressed_size, "every blob once");
+    let served = registry.served_by_listener();
+    assert_eq!(
+        served.manifests - before.manifests,
+        2 * manifest_size,
+        "both pulls resolved the tag"
+    );
+    let mut waits = Vec::new();
+    for name in ["one", "two"] {
+        let events = core_events(&client, "default", name).await;
+        assert_eq!(
+            reasons(&events),
+            ["Scheduled", "Pulling", "Pulled", "Created", "Started"]
+        );
+        waits.push(pull_times(message(&events, "Pulled"), reference));
+    }
+    let (took, waited) = waits[1];
+    assert!(
+        waited > took + Duration::from_millis(50),
+        "the second pull waited for the first: {waits:?}"
+    );
+    assert_eq!(api.node_images("node-1"), [reference]);
+    let p = pods.get("two").await.unwrap();
+    let cs = &p.status.unwrap().container_statuses.unwrap()[0];
+    assert_eq!(
+        cs.image_id,
+        format!("localhost:5001/coldbench/kube-serial@{}", image.digest)
+    );
+}
+
+/// The two durations of a 1.30+ `Pulled` message: the pull and the pull with its wait.
+fn pull_times(message: &str, reference: &str) -> (Duration, Duration) {
+    let rest = message
+        .strip_prefix(&format!("Successfully pulled image \"{reference}\" in "))
+        .unwrap_or_else(|| panic!("{message}"));
+    let (took, rest) = rest.split_once(" (").unwrap();
+    let waited = rest.split_once(' ').unwrap().0;
+    (parse_go_duration(took), parse_go_duration(waited))
+}
+
+/// `850ms`, `1.234s` (what the double's truncated durations look like below a minute).
+fn parse_go_duration(s: &str) -> Duration {
+    if let Some(ms) = s.strip_suffix("ms") {
+        return Duration::from_secs_f64(ms.parse::<f64>().unwrap() / 1e3);
+    }
+    Duration::from_secs_f64(s.strip_suffix('s').unwrap().parse().unwrap())
 }

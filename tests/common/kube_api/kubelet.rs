@@ -115,8 +115,9 @@ fn trim(x: f64) -> String {
 pub enum Source<'a> {
     /// The kubelet on `node`, through the legacy (`core/v1`) recorder.
     Kubelet { node: &'a str, container: &'a str },
-    /// The scheduler, through the `events.k8s.io/v1` recorder (`eventTime`, `action`).
-    Scheduler,
+    /// The scheduler, through the `events.k8s.io/v1` recorder (`eventTime`, `action`:
+    /// `Binding` or `Scheduling`).
+    Scheduler { action: &'a str },
 }
 
 /// A `core/v1` Event about `pod`, named `{pod}.{hex UnixNano}` like client-go's recorder.
@@ -152,11 +153,11 @@ pub fn event(pod: &Value, source: Source, reason: &str, type_: &str, message: &s
                 }),
             );
         }
-        Source::Scheduler => extend(
+        Source::Scheduler { action } => extend(
             &mut ev,
             json!({
                 "source": {}, "firstTimestamp": null, "lastTimestamp": null,
-                "eventTime": time::now_micros(), "action": "Binding",
+                "eventTime": time::now_micros(), "action": action,
                 "reportingComponent": "default-scheduler",
                 "reportingInstance": "default-scheduler-control-plane",
             }),

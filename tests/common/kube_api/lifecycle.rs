@@ -6,7 +6,10 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use serde_json::{json, Value};
 
 use super::deployment::refresh_deployments;
+use super::images;
 use super::kubelet::{self, Source};
+use super::nodes;
+use super::pull::PullJob;
 use super::store::Kind;
 use super::{Inner, Timeline};
 
@@ -59,60 +62,88 @@ pub fn create_pod(shared: &Shared, inner: &mut Inner, ns: &str, mut pod: Value) 
     obj
 }
 
-async fn run_pod(shared: Shared, ns: String, name: String, timeline: Timeline) {
+/// What the timeline does after a step.
+pub enum Flow {
+    /// On to the next step.
+    Next,
+    /// The pod's timeline ends here (unschedulable, or its image failed to pull).
+    Stop,
+    /// The image is on the node: the `Pulled` step says `already present`.
+    Present,
+    /// A real pull to run outside the lock; its end is the `Pulled` step.
+    Pull(PullJob),
+}
+
+async fn run_pod(shared: Shared, ns: String, name: String, mut timeline: Timeline) {
+    let mut pulled = false;
     for step in STEPS {
-        tokio::time::sleep(timeline.step).await;
-        let mut inner = lock(&shared);
-        let alive = inner
-            .store
-            .get(Kind::Pod, &ns, &name)
-            .is_some_and(|p| p["metadata"]["deletionTimestamp"].is_null());
-        if !alive {
-            return;
+        if step == Step::Pulled && pulled {
+            continue;
         }
-        apply(&mut inner, &ns, &name, step, &timeline);
+        tokio::time::sleep(timeline.step).await;
+        let flow = {
+            let mut inner = lock(&shared);
+            if !alive(&inner, &ns, &name) {
+                return;
+            }
+            apply(&mut inner, &ns, &name, step, &timeline)
+        };
+        match flow {
+            Flow::Next => {}
+            Flow::Stop => return,
+            Flow::Present => timeline.pull.present = true,
+            Flow::Pull(job) => {
+                if !images::pull(&shared, &ns, &name, &timeline, &job).await {
+                    return;
+                }
+                pulled = true;
+            }
+        }
     }
 }
 
-fn apply(inner: &mut Inner, ns: &str, name: &str, step: Step, t: &Timeline) {
-    let Some(pod) = inner.store.get(Kind::Pod, ns, name).cloned() else {
-        return;
-    };
-    let container = pod["spec"]["containers"][0]["name"]
-        .as_str()
-        .unwrap_or("app")
-        .to_string();
-    let image = pod["spec"]["containers"][0]["image"]
-        .as_str()
-        .unwrap_or_default()
-        .to_string();
-    let node = pod["spec"]["nodeName"]
-        .as_str()
-        .unwrap_or_default()
-        .to_string();
-    let kubelet = Source::Kubelet {
-        node: &node,
-        container: &container,
-    };
-    match step {
-        Step::Schedule => schedule(inner, ns, name, t),
-        Step::Pulling => {
-            let pod = inner
-                .store
-                .modify(Kind::Pod, ns, name, |p| initialize(p, &container, &image))
-                .unwrap_or(pod);
-            if !t.pull.present {
-                emit(
-                    inner,
-                    t,
-                    &pod,
-                    kubelet,
-                    "Pulling",
-                    "Normal",
-                    &kubelet::pulling(&image),
-                );
-            }
+/// True while the pod exists and is not being deleted.
+pub fn alive(inner: &Inner, ns: &str, name: &str) -> bool {
+    inner
+        .store
+        .get(Kind::Pod, ns, name)
+        .is_some_and(|p| p["metadata"]["deletionTimestamp"].is_null())
+}
+
+/// The pod's first container and its node, as the kubelet sees them.
+pub struct PodCtx {
+    pub container: String,
+    pub image: String,
+    pub node: String,
+}
+
+impl PodCtx {
+    pub fn of(pod: &Value) -> Self {
+        let text = |v: &Value, default: &str| v.as_str().unwrap_or(default).to_string();
+        PodCtx {
+            container: text(&pod["spec"]["containers"][0]["name"], "app"),
+            image: text(&pod["spec"]["containers"][0]["image"], ""),
+            node: text(&pod["spec"]["nodeName"], ""),
         }
+    }
+
+    pub fn kubelet(&self) -> Source<'_> {
+        Source::Kubelet {
+            node: &self.node,
+            container: &self.container,
+        }
+    }
+}
+
+fn apply(inner: &mut Inner, ns: &str, name: &str, step: Step, t: &Timeline) -> Flow {
+    let Some(pod) = inner.store.get(Kind::Pod, ns, name).cloned() else {
+        return Flow::Stop;
+    };
+    let ctx = PodCtx::of(&pod);
+    let kubelet = ctx.kubelet();
+    match step {
+        Step::Schedule => return schedule(inner, ns, name, t),
+        Step::Pulling => return images::pulling(inner, ns, name, t, &ctx, pod),
         Step::Pulled => emit(
             inner,
             t,
@@ -120,7 +151,7 @@ fn apply(inner: &mut Inner, ns: &str, name: &str, step: Step, t: &Timeline) {
             kubelet,
             "Pulled",
             "Normal",
-            &kubelet::pulled(t.format, &image, &t.pull),
+            &kubelet::pulled(t.format, &ctx.image, &t.pull),
         ),
         Step::Created => emit(
             inner,
@@ -129,12 +160,16 @@ fn apply(inner: &mut Inner, ns: &str, name: &str, step: Step, t: &Timeline) {
             kubelet,
             "Created",
             "Normal",
-            &kubelet::created(t.format, &container),
+            &kubelet::created(t.format, &ctx.container),
         ),
         Step::Started => {
+            let image_id = nodes::cached(inner, &ctx.node, &ctx.image).map_or_else(
+                || format!("{}@sha256:{}", ctx.image, "ab".repeat(32)),
+                |c| c.pinned(),
+            );
             let pod = inner
                 .store
-                .modify(Kind::Pod, ns, name, start)
+                .modify(Kind::Pod, ns, name, |p| start(p, &image_id))
                 .unwrap_or(pod);
             emit(
                 inner,
@@ -143,7 +178,7 @@ fn apply(inner: &mut Inner, ns: &str, name: &str, step: Step, t: &Timeline) {
                 kubelet,
                 "Started",
                 "Normal",
-                &kubelet::started(&container),
+                &kubelet::started(&ctx.container),
             );
         }
         Step::Ready if t.never_ready => {
@@ -155,30 +190,75 @@ fn apply(inner: &mut Inner, ns: &str, name: &str, step: Step, t: &Timeline) {
             refresh_deployments(inner, ns);
         }
     }
+    Flow::Next
 }
 
-/// The scheduler binds the pod to the next scripted node and says so.
-fn schedule(inner: &mut Inner, ns: &str, name: &str, t: &Timeline) {
-    let node = inner.next_node();
+/// The scheduler binds the pod to a node matching its `nodeSelector` (round-robin) and says
+/// so; with no such node, the pod stays Pending, `Unschedulable`.
+fn schedule(inner: &mut Inner, ns: &str, name: &str, t: &Timeline) -> Flow {
+    let Some(pod) = inner.store.get(Kind::Pod, ns, name) else {
+        return Flow::Stop;
+    };
+    if let Some(node) = pod["spec"]["nodeName"].as_str().map(str::to_string) {
+        return bound(inner, ns, name, &node);
+    }
+    let selector = pod["spec"]["nodeSelector"]
+        .as_object()
+        .cloned()
+        .unwrap_or_default();
+    let node = match nodes::pick(inner, &selector) {
+        Ok(node) => node,
+        Err(total) => {
+            unschedulable(inner, ns, name, t, total);
+            return Flow::Stop;
+        }
+    };
     let Some(pod) = inner.store.modify(Kind::Pod, ns, name, |p| {
         p["spec"]["nodeName"] = json!(node);
         set_condition(p, "PodScheduled", "True", None);
     }) else {
-        return;
+        return Flow::Stop;
     };
     let msg = format!("Successfully assigned {ns}/{name} to {node}");
-    emit(
-        inner,
-        t,
-        &pod,
-        Source::Scheduler,
-        "Scheduled",
-        "Normal",
-        &msg,
-    );
+    let src = Source::Scheduler { action: "Binding" };
+    emit(inner, t, &pod, src, "Scheduled", "Normal", &msg);
+    Flow::Next
 }
 
-fn emit(
+/// A pod created with `spec.nodeName` skips the scheduler (no `Scheduled` event): that node's
+/// kubelet runs it; with no such node, nothing ever does.
+fn bound(inner: &mut Inner, ns: &str, name: &str, node: &str) -> Flow {
+    if nodes::state(inner, node).is_none() {
+        return Flow::Stop;
+    }
+    inner.store.modify(Kind::Pod, ns, name, |p| {
+        set_condition(p, "PodScheduled", "True", None);
+    });
+    Flow::Next
+}
+
+/// `PodScheduled=False` (`Unschedulable`) and the scheduler's `FailedScheduling` warning.
+fn unschedulable(inner: &mut Inner, ns: &str, name: &str, t: &Timeline, total: usize) {
+    let msg = nodes::unschedulable_message(total);
+    let Some(pod) = inner.store.modify(Kind::Pod, ns, name, |p| {
+        set_condition(p, "PodScheduled", "False", Some("Unschedulable"));
+        if let Some(c) = p["status"]["conditions"]
+            .as_array_mut()
+            .and_then(|cs| cs.last_mut())
+        {
+            c["message"] = json!(msg);
+        }
+    }) else {
+        return;
+    };
+    let src = Source::Scheduler {
+        action: "Scheduling",
+    };
+    emit(inner, t, &pod, src, "FailedScheduling", "Warning", &msg);
+}
+
+/// Stores an event about `pod`, unless the timeline drops its reason.
+pub fn emit(
     inner: &mut Inner,
     t: &Timeline,
     pod: &Value,
@@ -198,8 +278,8 @@ fn emit(
     inner.store.insert(Kind::Event, &ns, ev);
 }
 
-fn initialize(p: &mut Value, container: &str, image: &str) {
-    let node_ip = "172.18.0.2";
+/// The kubelet admitted the pod on `node_ip`: initialized, its container creating.
+pub fn initialize(p: &mut Value, container: &str, image: &str, node_ip: &str) {
     p["status"]["hostIP"] = json!(node_ip);
     p["status"]["hostIPs"] = json!([{"ip": node_ip}]);
     p["status"]["startTime"] = json!(super::time::now_seconds());
@@ -213,18 +293,15 @@ fn initialize(p: &mut Value, container: &str, image: &str) {
     }]);
 }
 
-fn start(p: &mut Value) {
+/// The container running; `image_id` is the image pinned to its digest (`repo@sha256:…`).
+fn start(p: &mut Value, image_id: &str) {
     p["status"]["phase"] = json!("Running");
     p["status"]["podIP"] = json!("10.244.0.7");
     p["status"]["podIPs"] = json!([{"ip": "10.244.0.7"}]);
     let cs = &mut p["status"]["containerStatuses"][0];
     cs["started"] = json!(true);
     cs["containerID"] = json!("containerd://5f0c0ffee");
-    cs["imageID"] = json!(format!(
-        "{}@sha256:{}",
-        cs["image"].as_str().unwrap_or_default(),
-        "ab".repeat(32)
-    ));
+    cs["imageID"] = json!(image_id);
     cs["state"] = json!({"running": {"startedAt": super::time::now_seconds()}});
 }
 

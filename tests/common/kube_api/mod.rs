@@ -4,9 +4,18 @@
 //! every pod runs a [`Timeline`] (scheduled → Pulling → Pulled → Created → Started → Ready),
 //! with kubelet event messages in a chosen Kubernetes version's format.
 //!
+//! Nodes are real `core/v1` Node objects (list, get, watch; `labelSelector`), the i-th with
+//! InternalIP `127.0.0.(10+i)`; the scheduler honors `spec.nodeSelector` (`FailedScheduling`
+//! when no node matches). With [`KubeApi::set_registry_hosts`], a node's "kubelet" really pulls
+//! images whose registry host is mapped — manifest, config and layers over HTTP from the node's
+//! InternalIP, digests checked — and caches them (`already present on machine` next time);
+//! without it, pulls are scripted by the timeline.
+//!
 //! ```ignore
 //! let api = KubeApi::start().await;
 //! api.set_nodes(&["node-a", "node-b"]);
+//! api.set_node_labels("node-b", &[("pool", "pull")]);
+//! api.set_registry_hosts(&[("localhost:5001", &registry.addr().to_string())]);
 //! api.set_timeline(Timeline::new(Duration::from_millis(5)).format(KubeletFormat::V1_25).drop("Pulled"));
 //! let kubeconfig = write_kubeconfig(dir.path(), api.url());
 //! // … run the driver …
@@ -16,13 +25,17 @@
 
 mod deployment;
 mod http;
+mod images;
 mod kubelet;
 mod lifecycle;
+mod nodes;
+mod pull;
 mod routes;
 mod store;
 mod time;
 mod watch;
 
+use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -42,7 +55,7 @@ pub struct Timeline {
     pub step: Duration,
     /// The kubelet's message format.
     pub format: KubeletFormat,
-    /// What the `Pulled` message reports.
+    /// What the `Pulled` message reports (for scripted pulls: a real pull reports itself).
     pub pull: Pull,
     /// Event reasons the kubelet never delivers (rate-limited): `"Pulled"`, `"Scheduled"`…
     pub dropped: Vec<String>,
@@ -106,8 +119,12 @@ pub struct Recorded {
 pub struct Inner {
     store: Store,
     requests: Vec<Recorded>,
-    nodes: Vec<String>,
+    /// The nodes in `set_nodes` order (their objects are in the store).
+    nodes: Vec<nodes::NodeState>,
+    /// The scheduler's round-robin counter.
     next_node: usize,
+    /// Registry host in image references → `IP:PORT` to dial (containerd's hosts.toml).
+    registry_hosts: Vec<(String, String)>,
     seq: u64,
     timeline: Timeline,
     timelines: Vec<(String, Timeline)>,
@@ -121,8 +138,9 @@ impl Inner {
         let mut inner = Inner {
             store: Store::new(),
             requests: Vec::new(),
-            nodes: vec!["node-1".into()],
+            nodes: Vec::new(),
             next_node: 0,
+            registry_hosts: Vec::new(),
             seq: 0,
             timeline: Timeline::default(),
             timelines: Vec::new(),
@@ -134,6 +152,7 @@ impl Inner {
             let obj = routes::new_namespace(ns);
             inner.store.insert(Kind::Namespace, "", obj);
         }
+        nodes::install(&mut inner, &["node-1".to_string()]);
         inner
     }
 
@@ -143,13 +162,6 @@ impl Inner {
             .iter()
             .find(|(prefix, _)| name.starts_with(prefix.as_str()))
             .map_or_else(|| self.timeline.clone(), |(_, t)| t.clone())
-    }
-
-    /// The scheduler's pick: scripted nodes round-robin.
-    fn next_node(&mut self) -> String {
-        let node = self.nodes[self.next_node % self.nodes.len()].clone();
-        self.next_node += 1;
-        node
     }
 
     /// A ReplicaSet-style 10-character hash of `name` (stable per name).
@@ -209,10 +221,47 @@ impl KubeApi {
         &self.url
     }
 
-    /// The nodes the scheduler assigns pods to, round-robin.
+    /// Replaces the nodes the scheduler assigns pods to (round-robin among those matching a
+    /// pod's `nodeSelector`): the i-th (from 0) has InternalIP `127.0.0.(10+i)`, the default
+    /// labels and an empty image cache.
     pub fn set_nodes(&self, nodes: &[&str]) {
         assert!(!nodes.is_empty(), "at least one node");
-        lock(&self.shared).nodes = nodes.iter().map(|n| n.to_string()).collect();
+        let names: Vec<String> = nodes.iter().map(|n| n.to_string()).collect();
+        nodes::install(&mut lock(&self.shared), &names);
+    }
+
+    /// Adds (or overwrites) labels of `node`; panics when there is no such node.
+    pub fn set_node_labels(&self, node: &str, labels: &[(&str, &str)]) {
+        let found = nodes::set_labels(&mut lock(&self.shared), node, labels);
+        assert!(found, "no node {node:?}");
+    }
+
+    /// The InternalIP of `node` (the source address of its pulls).
+    pub fn node_ip(&self, node: &str) -> Option<IpAddr> {
+        nodes::state(&lock(&self.shared), node).map(|n| n.ip)
+    }
+
+    /// Maps registry hosts of image references (`localhost:5001`) to the `IP:PORT` the nodes
+    /// dial, like containerd's hosts.toml. Pods whose image host is mapped really pull (config
+    /// and layers, digests checked) from that address; others keep the scripted pull.
+    pub fn set_registry_hosts(&self, hosts: &[(&str, &str)]) {
+        lock(&self.shared).registry_hosts = hosts
+            .iter()
+            .map(|(h, d)| (h.to_string(), d.to_string()))
+            .collect();
+    }
+
+    /// The image references cached on `node` (what `crictl images` lists), oldest first.
+    pub fn node_images(&self, node: &str) -> Vec<String> {
+        nodes::state(&lock(&self.shared), node)
+            .map(|n| n.images.iter().map(|c| c.reference.clone()).collect())
+            .unwrap_or_default()
+    }
+
+    /// Removes `reference` (by tag or `repo@digest`) from `node`'s cache, as `crictl rmi` does;
+    /// true when it was there. The next pod on the node pulls it again.
+    pub fn remove_node_image(&self, node: &str, reference: &str) -> bool {
+        nodes::remove_image(&mut lock(&self.shared), node, reference)
     }
 
     /// The timeline of every pod created from now on (unless an override matches).

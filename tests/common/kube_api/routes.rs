@@ -99,6 +99,10 @@ fn dispatch(
     body: &[u8],
 ) -> Response<Body> {
     let sub = t.sub.first().map(String::as_str);
+    // The nodes are the test's to set (`KubeApi::set_nodes`): read-only here.
+    if t.kind == Kind::Node && method != Method::GET {
+        return http::not_allowed();
+    }
     match (method.as_str(), t.name.as_deref(), sub) {
         ("GET", None, _) => watch::list_or_watch(shared, t, q),
         ("POST", None, _) => with_body(body, |obj| create(shared, t, obj)),
@@ -152,6 +156,7 @@ fn parse(path: &str) -> Option<Target> {
     };
     let kind = match (api, resource) {
         (Api::Core, "namespaces") if ns.is_none() => Kind::Namespace,
+        (Api::Core, "nodes") if ns.is_none() => Kind::Node,
         (Api::Core, "pods") => Kind::Pod,
         (Api::Core | Api::Events, "events") => Kind::Event,
         (Api::Apps, "deployments") => Kind::Deployment,
@@ -177,6 +182,7 @@ pub fn render(api: Api, kind: Kind, obj: &Value) -> Value {
         Kind::Event if api == Api::Events => return kubelet::as_events_v1(obj),
         Kind::Event => return kubelet::as_core(obj),
         Kind::Namespace => ("Namespace", "v1"),
+        Kind::Node => ("Node", "v1"),
         Kind::Pod => ("Pod", "v1"),
         Kind::Deployment => ("Deployment", "apps/v1"),
     };
@@ -190,6 +196,7 @@ pub fn render(api: Api, kind: Kind, obj: &Value) -> Value {
 fn plural(kind: Kind) -> (&'static str, &'static str) {
     match kind {
         Kind::Namespace => ("namespaces", ""),
+        Kind::Node => ("nodes", ""),
         Kind::Pod => ("pods", ""),
         Kind::Deployment => ("deployments", "apps"),
         Kind::Event => ("events", ""),
@@ -249,6 +256,7 @@ fn create(shared: &Shared, t: &Target, mut obj: Value) -> Response<Body> {
             merge_patch(&mut full["metadata"], &obj["metadata"]);
             inner.store.insert(Kind::Namespace, "", full)
         }
+        Kind::Node => return http::not_allowed(),
         Kind::Pod => lifecycle::create_pod(shared, &mut inner, &ns, obj),
         Kind::Deployment => deployment::create_deployment(shared, &mut inner, &ns, obj),
         Kind::Event => {
@@ -282,6 +290,7 @@ fn delete(shared: &Shared, t: &Target, name: &str) -> Response<Body> {
     let (plural_s, group) = plural(t.kind);
     let gone = match t.kind {
         Kind::Namespace => lifecycle::delete_namespace(shared, &mut inner, name).map(|o| render(t.api, t.kind, &o)),
+        Kind::Node => return http::not_allowed(),
         Kind::Pod => lifecycle::delete_pod(shared, &mut inner, &ns, name).map(|o| render(t.api, t.kind, &o)),
         Kind::Deployment => deployment::delete_deployment(shared, &mut inner, &ns, name).map(|o| {
             json!({"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success",

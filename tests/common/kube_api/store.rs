@@ -10,6 +10,8 @@ use tokio::sync::broadcast;
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Kind {
     Namespace,
+    /// Cluster-scoped, like namespaces.
+    Node,
     Pod,
     Deployment,
     /// Stored in the `core/v1` shape; `events.k8s.io/v1` is rendered from it.

@@ -85,6 +85,7 @@ fn strip_type(mut v: Value) -> Value {
 fn kind_name(k: Kind) -> &'static str {
     match k {
         Kind::Namespace => "Namespace",
+        Kind::Node => "Node",
         Kind::Pod => "Pod",
         Kind::Deployment => "Deployment",
         Kind::Event => "Event",
