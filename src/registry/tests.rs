@@ -1291,9 +1291,8 @@ async fn the_main_listener_logs_who_fetched_each_blob_and_how_many_bytes() {
     let socket = tokio::net::TcpSocket::new_v4().unwrap();
     socket.bind(std::net::SocketAddr::new(peer, 0)).unwrap();
     let mut tcp = socket.connect(reg.addr()).await.unwrap();
-    let get = format!(
-        "GET /v2/any/repo/blobs/{digest} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
-    );
+    let get =
+        format!("GET /v2/any/repo/blobs/{digest} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
     tcp.write_all(get.as_bytes()).await.unwrap();
     let mut answer = Vec::new();
     tcp.read_to_end(&mut answer).await.unwrap();

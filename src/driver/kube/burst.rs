@@ -13,7 +13,7 @@ use serde_json::json;
 use tokio::time::Instant;
 
 use super::connect::api_error;
-use super::follow::{Admit, Follower};
+use super::follow::{Admit, Follower, PROBE_GRACE};
 use super::objects;
 use super::probe::BURST_INTERVAL;
 use super::single::{delete_and_wait, failed_before};
@@ -136,7 +136,7 @@ pub async fn burst(
         interval: BURST_INTERVAL,
     };
     let last = steps.last().map_or(Duration::ZERO, |s| s.offset);
-    let end = t0 + last + timeout;
+    let end = t0 + last + timeout + PROBE_GRACE;
     follower
         .run(&mut watch, &mut tracker, &mut scaler, end)
         .await;

@@ -14,6 +14,10 @@ use super::tracker::Tracker;
 use super::watch::{Seen, Stamped, Watch};
 use crate::driver::cluster::PodRequest;
 
+/// How long after a pod's deadline the follower still waits for its probe's last word (one
+/// probe request's timeout, and some).
+pub const PROBE_GRACE: Duration = Duration::from_secs(3);
+
 /// What follows the pods of one request.
 pub struct Follower<'a> {
     /// The probe client (no retries).
@@ -44,7 +48,8 @@ pub trait Admit {
 }
 
 impl Follower<'_> {
-    /// Follows until `admit` is complete and every followed pod answered or failed, or `end`.
+    /// Follows until `admit` is complete and every followed pod answered or failed, or `end`
+    /// (then every pod not done is given up on).
     pub async fn run(
         &self,
         watch: &mut Watch,
@@ -59,12 +64,13 @@ impl Follower<'_> {
             }
             let now = Instant::now();
             if now >= end {
+                self.time_out(tracker, now, true);
                 return;
             }
             let deadline = tracker
                 .pods
                 .iter()
-                .filter(|p| !p.done() && !p.probing)
+                .filter(|p| p.waits_on_deadline())
                 .map(|p| p.deadline)
                 .chain(admit.next_wake())
                 .chain([end])
@@ -80,7 +86,7 @@ impl Follower<'_> {
                     if admit.next_wake().is_some_and(|w| w <= now) {
                         admit.wake().await;
                     }
-                    self.time_out(tracker, now);
+                    self.time_out(tracker, now, false);
                 }
             }
         }
@@ -103,9 +109,11 @@ impl Follower<'_> {
         }
     }
 
-    fn time_out(&self, tracker: &mut Tracker, now: Instant) {
+    /// Gives up on pods past their deadline (`all`: on every pod not done, at the end).
+    fn time_out(&self, tracker: &mut Tracker, now: Instant, all: bool) {
         for pod in tracker.pods.iter_mut() {
-            if !pod.done() && !pod.probing && pod.deadline <= now {
+            let due = pod.waits_on_deadline() && pod.deadline <= now;
+            if due || (all && !pod.done()) {
                 let waited = pod
                     .deadline
                     .saturating_duration_since(pod.timeline.requested);

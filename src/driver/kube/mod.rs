@@ -124,7 +124,7 @@ impl Driver for KubeDriver {
         let field = |f: fn(&NodeInfo) -> &Option<String>| info.and_then(|i| f(i).clone());
         Ok(EngineContext {
             driver: "kube".into(),
-            endpoint: self.clients.server.clone(),
+            endpoint: format!("{} (namespace {})", self.clients.server, self.namespace),
             node: String::new(),
             version: field(|i| &i.runtime),
             api_version: field(|i| &i.kubelet),

@@ -9,7 +9,7 @@ use kube::Api;
 use tokio::time::Instant;
 
 use super::connect::api_error;
-use super::follow::{Admit, Follower};
+use super::follow::{Admit, Follower, PROBE_GRACE};
 use super::objects::{self, GROUP_LABEL};
 use super::probe::SINGLE_INTERVAL;
 use super::tracker::Tracker;
@@ -68,7 +68,12 @@ pub async fn cold_start(driver: &KubeDriver, request: &PodRequest) -> PodTimelin
         interval: SINGLE_INTERVAL,
     };
     follower
-        .run(&mut watch, &mut tracker, &mut One, requested + timeout)
+        .run(
+            &mut watch,
+            &mut tracker,
+            &mut One,
+            requested + timeout + PROBE_GRACE,
+        )
         .await;
     drop(watch);
     delete_and_wait(&pods, &request.name, std::slice::from_ref(&request.name)).await;

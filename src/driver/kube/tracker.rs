@@ -36,19 +36,30 @@ pub struct Tracked {
     pub probing: bool,
     /// The last warning about it (`FailedScheduling`, `Unhealthy`…), for a timeout's message.
     pub warning: Option<String>,
+    /// Answered, and no longer waited for its `Ready` condition (the deadline passed).
+    settled: bool,
     pulling_nanos: Option<u64>,
     pulled_nanos: Option<u64>,
 }
 
 impl Tracked {
-    /// Answered or failed.
+    /// Failed, or answered and Ready (or no longer waited for Ready): nothing more to see.
     pub fn done(&self) -> bool {
-        self.timeline.answered.is_some() || self.timeline.failure.is_some()
+        let t = &self.timeline;
+        t.failure.is_some() || (t.answered.is_some() && (t.ready.is_some() || self.settled))
     }
 
     /// Running, not yet answered, not failed, not probed: time to start probing.
     pub fn wants_probe(&self) -> bool {
-        !self.probing && !self.done() && self.timeline.started.is_some()
+        !self.probing
+            && self.timeline.failure.is_none()
+            && self.timeline.answered.is_none()
+            && self.timeline.started.is_some()
+    }
+
+    /// Waits on its own deadline (its probe, while one runs, reports the deadline instead).
+    pub fn waits_on_deadline(&self) -> bool {
+        !self.done() && (!self.probing || self.timeline.answered.is_some())
     }
 
     fn fail(&mut self, phase: Phase, message: String) {
@@ -57,8 +68,13 @@ impl Tracked {
         }
     }
 
-    /// Gives up at the deadline: the phase it was stuck in and the last warning.
+    /// Gives up at the deadline: the phase it was stuck in and the last warning. An answered
+    /// pod is only no longer waited for its `Ready` condition.
     pub fn time_out(&mut self, waited: std::time::Duration) {
+        if self.timeline.answered.is_some() {
+            self.settled = true;
+            return;
+        }
         let t = &self.timeline;
         let (phase, stuck) = if t.scheduled.is_none() {
             (Phase::Pull, "was never scheduled")
@@ -101,6 +117,7 @@ impl Tracker {
             deadline,
             probing: false,
             warning: None,
+            settled: false,
             pulling_nanos: None,
             pulled_nanos: None,
         });
