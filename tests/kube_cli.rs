@@ -269,3 +269,64 @@ fn kind_toml_on_a_real_cluster() {
         assert_eq!(s["cold"], true, "{s}");
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_burst_on_the_recorded_api_scales_a_deployment_and_attributes_bytes_per_node() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let api = cluster(port, Duration::from_millis(10)).await;
+    let kubeconfig = write_kubeconfig(dir.path(), api.url());
+    let scenario = scenario(dir.path(), port, |s| {
+        s.replace("repetitions = 3", "repetitions = 1")
+            + "\n[burst]\nnodes = 2\nreplicas = 4\nstep = { add = 2, every = \"1s\" }\n"
+    });
+    let out = coldbench(dir.path(), &kubeconfig, &scenario).await;
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    let run = run_dir(dir.path());
+    common::assert_follows_schema(&run.join("run.json"));
+    let record: Value =
+        serde_json::from_slice(&std::fs::read(run.join("run.json")).unwrap()).unwrap();
+    assert_eq!(record["engine"]["node"], "2 × cluster");
+    let bursts = record["bursts"].as_array().unwrap();
+    assert_eq!(bursts.len(), 2, "one burst per variant");
+    let samples = record["samples"].as_array().unwrap();
+    assert_eq!(samples.len(), 8);
+    for burst in bursts {
+        let index = burst["index"].as_u64().unwrap();
+        let replicas: Vec<&Value> = samples.iter().filter(|s| s["burst"] == index).collect();
+        assert_eq!(replicas.len(), 4);
+        // Two nodes, each pulled the salted image once, from its own address.
+        let per_node: Vec<u64> = burst["node_blob_bytes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|b| b.as_u64().unwrap())
+            .collect();
+        let expected = replicas[0]["expected_bytes"].as_u64().unwrap();
+        assert_eq!(per_node, [expected, expected], "{burst}");
+        assert_eq!(burst["nodes"], 2);
+        for s in &replicas {
+            assert_eq!(s["outcome"]["status"], "ok", "{s}");
+            assert_eq!(s["cold"], true, "{s}");
+            let requested = s["requested_at_us"].as_u64().unwrap();
+            let step = if s["replica"].as_u64().unwrap() < 2 {
+                0
+            } else {
+                1_000_000
+            };
+            assert!(
+                (step..step + 500_000).contains(&requested),
+                "replica requested on its scale step: {s}"
+            );
+            assert!(s["ready_at_us"].as_u64().unwrap() > requested);
+        }
+        assert!(
+            burst["full_ready_us"].as_u64().unwrap() >= burst["first_ready_us"].as_u64().unwrap()
+        );
+    }
+    assert!(run.join("charts/burst-capacity.png").is_file());
+    assert!(run.join("charts/burst-capacity.svg").is_file());
+    let deleted = deleted_namespaces(&api);
+    assert!(!api.namespace_exists(&deleted[0]));
+}

@@ -167,6 +167,14 @@ pub async fn setup(
         }
         DriverKind::Kube => {
             let driver = kube::KubeDriver::setup(&scenario.file.kube, progress).await?;
+            let found = driver.nodes();
+            if scenario.file.burst.is_some() && found != request.count {
+                // The scheduler places the pods; `[burst] nodes` is what the scenario expected.
+                progress.println(format!(
+                    "warning: [burst] nodes = {} but the cluster has {found} schedulable node(s) matching [kube] node_selector; the scheduler spreads the replicas over those",
+                    request.count
+                ));
+            }
             Ok(Box::new(driver))
         }
         other => Err(DriverError::NotImplemented(format!(
