@@ -50,13 +50,7 @@ pub fn paced_file(
 ) -> Body {
     let (tx, rx) = mpsc::channel(CHANNEL_QUANTA);
     let file = tokio::fs::File::from_std(file);
-    tokio::spawn(async move {
-        if feed(file, offset, len, path, counter, tx).await {
-            if let Some(d) = delivery {
-                d.done(Instant::now());
-            }
-        }
-    });
+    tokio::spawn(feed(file, offset, len, path, counter, tx, delivery));
     let frames = stream::unfold(rx, |mut rx| async move { rx.recv().await.map(|f| (f, rx)) });
     StreamBody::new(frames).boxed_unsync()
 }
@@ -66,8 +60,9 @@ type FrameSender = mpsc::Sender<Result<Frame<Bytes>, io::Error>>;
 /// Quanta booked on the path ahead of the one being sent.
 const BOOK_AHEAD: usize = 3;
 
-/// Reads quanta from `file` and sends each one at its departure time; true when every byte was
-/// handed to the connection.
+/// Reads quanta from `file` and sends each one at its departure time. The last quantum is
+/// counted, and the delivery logged, just before it is handed over: a client that has read it
+/// all (a pull that returned) always finds its bytes counted and its delivery in the log.
 ///
 /// Quanta are booked on the path a few ahead of the one waiting to leave: a link gives no credit
 /// for idle time, so booking each quantum only after the (late) timer wake-up of the previous
@@ -80,11 +75,12 @@ async fn feed(
     path: Path,
     counter: Arc<AtomicU64>,
     tx: FrameSender,
-) -> bool {
+    mut delivery: Option<Delivery>,
+) {
     if offset > 0 {
         if let Err(e) = file.seek(SeekFrom::Start(offset)).await {
             let _ = tx.send(Err(e)).await;
-            return false;
+            return;
         }
     }
     let quantum = path.quantum() as u64;
@@ -103,19 +99,31 @@ async fn feed(
             Ok(chunk) => chunk,
             Err(e) => {
                 let _ = tx.send(Err(e)).await;
-                return false;
+                return;
             }
         };
         remaining -= n;
         if let Some(deadline) = booked.pop_front() {
             tokio::time::sleep_until(deadline).await;
         }
-        if tx.send(Ok(Frame::data(chunk))).await.is_err() {
-            return false; // the client went away
+        let last = remaining == 0;
+        if last {
+            counter.fetch_add(n, Ordering::Relaxed);
+            if let Some(d) = delivery.take() {
+                d.done(Instant::now());
+            }
         }
-        counter.fetch_add(n, Ordering::Relaxed);
+        if tx.send(Ok(Frame::data(chunk))).await.is_err() {
+            return; // the client went away
+        }
+        if !last {
+            counter.fetch_add(n, Ordering::Relaxed);
+        }
     }
-    true
+    // An empty range has no last quantum.
+    if let Some(d) = delivery {
+        d.done(Instant::now());
+    }
 }
 
 /// Reads exactly `n` bytes.
