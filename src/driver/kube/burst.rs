@@ -12,7 +12,7 @@ use kube::Api;
 use serde_json::json;
 use tokio::time::Instant;
 
-use super::connect::api_error;
+use super::connect::bounded;
 use super::follow::{Admit, Follower, PROBE_GRACE};
 use super::objects;
 use super::probe::BURST_INTERVAL;
@@ -64,17 +64,11 @@ impl Admit for Scaler<'_> {
         };
         self.sent.push(Instant::now());
         let patch = Patch::Merge(json!({"spec": {"replicas": step.replicas}}));
-        let scaled = self
-            .deployments
-            .patch_scale(self.name, &PatchParams::default(), &patch)
-            .await;
-        if let Err(e) = scaled {
-            self.error = Some(format!(
-                "scaling deployment {} to {}: {}",
-                self.name,
-                step.replicas,
-                api_error(&e)
-            ));
+        let what = format!("scaling deployment {} to {}", self.name, step.replicas);
+        let params = PatchParams::default();
+        let scaled = self.deployments.patch_scale(self.name, &params, &patch);
+        if let Err(message) = bounded(&what, scaled).await {
+            self.error = Some(message);
         }
     }
 
@@ -107,15 +101,10 @@ pub async fn burst(
         Err(e) => return fail_all(format!("deployment spec: {e}")),
     };
     let deployments = Api::<Deployment>::namespaced(client.clone(), ns);
-    if let Err(e) = deployments
-        .create(&PostParams::default(), &deployment)
-        .await
-    {
-        return fail_all(format!(
-            "creating deployment {}: {}",
-            request.name,
-            api_error(&e)
-        ));
+    let what = format!("creating deployment {}", request.name);
+    let params = PostParams::default();
+    if let Err(message) = bounded(&what, deployments.create(&params, &deployment)).await {
+        return fail_all(message);
     }
     let timeout = request.ready.timeout.0;
     let mut scaler = Scaler {
@@ -146,9 +135,12 @@ pub async fn burst(
         .iter()
         .map(|p| p.timeline.name.clone())
         .collect();
-    let _ = deployments
-        .delete(&request.name, &DeleteParams::background())
-        .await;
+    let params = DeleteParams::background();
+    let _ = bounded(
+        "deleting the deployment",
+        deployments.delete(&request.name, &params),
+    )
+    .await;
     let pods = Api::<Pod>::namespaced(client.clone(), ns);
     delete_and_wait(&pods, &request.name, &names).await;
     let mut timelines: Vec<PodTimeline> = tracker.pods.into_iter().map(|p| p.timeline).collect();

@@ -106,6 +106,21 @@ pub fn api_error(e: &kube::Error) -> String {
     }
 }
 
+/// Runs one API call with [`API_TIMEOUT`]; the error says `what` failed and why.
+pub async fn bounded<T>(
+    what: &str,
+    call: impl std::future::Future<Output = Result<T, kube::Error>>,
+) -> Result<T, String> {
+    match tokio::time::timeout(API_TIMEOUT, call).await {
+        Ok(Ok(value)) => Ok(value),
+        Ok(Err(e)) => Err(format!("{what}: {}", api_error(&e))),
+        Err(_) => Err(format!(
+            "{what}: the API server did not answer within {}s",
+            API_TIMEOUT.as_secs()
+        )),
+    }
+}
+
 /// A node pods may land on.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NodeInfo {

@@ -8,7 +8,7 @@ use kube::api::{DeleteParams, ListParams, PostParams};
 use kube::Api;
 use tokio::time::Instant;
 
-use super::connect::api_error;
+use super::connect::bounded;
 use super::follow::{Admit, Follower, PROBE_GRACE};
 use super::objects::{self, GROUP_LABEL};
 use super::probe::SINGLE_INTERVAL;
@@ -57,8 +57,8 @@ pub async fn cold_start(driver: &KubeDriver, request: &PodRequest) -> PodTimelin
     let timeout = request.ready.timeout.0;
     let mut tracker = Tracker::default();
     tracker.add(&request.name, requested, requested + timeout);
-    if let Err(e) = pods.create(&PostParams::default(), &pod).await {
-        let message = format!("creating pod {}: {}", request.name, api_error(&e));
+    let what = format!("creating pod {}", request.name);
+    if let Err(message) = bounded(&what, pods.create(&PostParams::default(), &pod)).await {
         return failed_before(&request.name, requested, message);
     }
     let follower = Follower {
@@ -87,7 +87,7 @@ pub async fn delete_and_wait(pods: &Api<Pod>, group: &str, names: &[String]) {
     let params = ListParams::default().labels(&selector);
     let now = DeleteParams::default().grace_period(0);
     for name in names {
-        let _ = pods.delete(name, &now).await;
+        let _ = bounded("deleting a pod", pods.delete(name, &now)).await;
     }
     let gone = async {
         loop {
