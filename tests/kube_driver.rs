@@ -236,3 +236,85 @@ async fn an_unreachable_cluster_is_an_error_that_says_what_to_do() {
         "{missing}"
     );
 }
+
+/// `cold = "evict"` runs `docker exec NODE crictl …` on kind's node containers; no kind node can
+/// run here, so a stand-in `docker` on PATH answers like one and records the calls.
+#[tokio::test]
+async fn evict_removes_only_the_registrys_images_from_each_kind_node() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("calls");
+    let bin = dir.path().join("bin");
+    std::fs::create_dir(&bin).unwrap();
+    let listing = r#"{"images":[{"id":"sha256:aa","repoTags":["localhost:5001/coldbench/small:salt-0"],"repoDigests":[]},{"id":"sha256:bb","repoTags":["registry.k8s.io/pause:3.10"],"repoDigests":[]}]}"#;
+    let script = format!(
+        "#!/bin/sh\necho \"$*\" >> {}\ncase \"$*\" in *'images -o json'*) echo '{listing}';; esac\n",
+        log.display()
+    );
+    let docker = bin.join("docker");
+    std::fs::write(&docker, script).unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&docker, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let path = format!(
+        "{}:{}",
+        bin.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    // SAFETY: nextest runs each test in its own process; nothing else reads PATH concurrently.
+    unsafe { std::env::set_var("PATH", path) };
+
+    let api = KubeApi::start().await;
+    api.set_nodes(&["kind-worker", "kind-worker2"]);
+    let kubeconfig = write_kubeconfig(dir.path(), api.url());
+    let settings: KubeSettings = toml::from_str("cold = \"evict\"").unwrap();
+    let evicting = KubeDriver::setup_with(Some(&kubeconfig), &settings, &Progress::new(false))
+        .await
+        .unwrap();
+    for node in 0..evicting.nodes() {
+        evicting.evict(node, "localhost:5001").await.unwrap();
+    }
+    let calls = std::fs::read_to_string(&log).unwrap();
+    assert_eq!(
+        calls.lines().collect::<Vec<_>>(),
+        [
+            "exec kind-worker crictl images -o json",
+            "exec kind-worker crictl rmi sha256:aa",
+            "exec kind-worker2 crictl images -o json",
+            "exec kind-worker2 crictl rmi sha256:aa",
+        ]
+    );
+    Box::new(evicting).teardown().await;
+
+    // With salt (the default) nodes are never touched.
+    std::fs::remove_file(&log).unwrap();
+    let salted = driver(&api, dir.path()).await;
+    salted.evict(0, "localhost:5001").await.unwrap();
+    assert!(!log.exists(), "no docker call with cold = \"salt\"");
+    Box::new(salted).teardown().await;
+}
+
+#[tokio::test]
+async fn a_pull_the_kubelet_gives_up_on_fails_the_sample_at_once() {
+    use coldbench::registry::{Registry, RegistryConfig};
+    let dir = tempfile::tempdir().unwrap();
+    let config = RegistryConfig::new(dir.path().join("store"), "127.0.0.1:0".parse().unwrap());
+    let registry = Registry::start(config).await.unwrap();
+    let api = KubeApi::start().await;
+    api.set_registry_hosts(&[("localhost:5001", &registry.addr().to_string())]);
+    let driver = driver(&api, dir.path()).await;
+    let asked = Instant::now();
+    // The registry has no such image: the kubelet's ErrImagePull ends the sample.
+    let t = driver
+        .cold_start(&request("missing-0", Duration::from_secs(20)))
+        .await;
+    assert!(
+        asked.elapsed() < Duration::from_secs(10),
+        "no wait for the timeout"
+    );
+    let (phase, message) = t.failure.clone().unwrap_or_else(|| panic!("failed: {t:?}"));
+    assert_eq!(phase, Phase::Pull);
+    assert!(message.contains("not found"), "{message}");
+    assert!(t.pulling.is_some() && t.started.is_none());
+    assert_eq!(measure(&t).pod.unknown, Vec::<String>::new());
+    Box::new(driver).teardown().await;
+    registry.shutdown().await;
+}
