@@ -71,10 +71,15 @@ impl Probe {
             }
             tokio::time::sleep_until((attempt_at + self.interval).min(self.deadline)).await;
         }
-        let message = format!(
+        let mut message = format!(
             "pod {} gave no {} on {} through the API server's pod proxy in time; last: {last}",
             self.pod, self.status, self.path
         );
+        if last.contains("403") {
+            message.push_str(
+                " (the kubeconfig's user needs `get` on pods/proxy in the run's namespace)",
+            );
+        }
         let seen = Seen::ProbeGaveUp(self.pod.clone(), message);
         let _ = tx
             .send(Stamped {
