@@ -71,6 +71,7 @@ pub async fn cold_start(
         }
     };
     let after = ex.bytes.served(NODE);
+    let counts = ex.bytes.registry_counts(NODE, t0);
     let blob_bytes = after.0.saturating_sub(before.0);
     Ok(Sample {
         index,
@@ -92,5 +93,6 @@ pub async fn cold_start(
         ready_at_us: None,
         finished_at_us: None,
         pod: None,
+        registry: counts,
     })
 }
