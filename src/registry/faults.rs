@@ -543,6 +543,24 @@ mod tests {
         assert_eq!(sa, sb);
     }
 
+    /// tests/registry_faults.rs relies on it: under seed 139, a 50 % reset hits requests 3 and 4
+    /// (a pull's config and layer, after `/v2/`, the manifest's `HEAD` and `GET`) and spares
+    /// the next three (their retries).
+    #[test]
+    fn seed_139_resets_the_first_two_blobs_only() {
+        let set = FaultSet {
+            reset: Some(Partial {
+                rate: 0.5,
+                after: 0.5,
+            }),
+            ..FaultSet::default()
+        };
+        let hit: Vec<bool> = (3..8)
+            .map(|i| decide(&set, 139, 0, i, Target::Blob).action != Action::None)
+            .collect();
+        assert_eq!(hit, [true, true, false, false, false]);
+    }
+
     #[test]
     fn rates_are_about_right() {
         let set = flaky();
