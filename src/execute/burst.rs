@@ -81,7 +81,11 @@ pub async fn burst(
                 blob_bytes: bytes,
                 manifest_bytes: 0,
                 expected_bytes: expected,
-                cold: bytes == expected,
+                cold: super::single::is_cold(
+                    bytes,
+                    expected,
+                    node_counts.get(m.slot.node).and_then(Option::as_ref),
+                ),
                 layers: Vec::new(),
                 outcome: m.outcome.clone(),
                 burst: Some(index),
