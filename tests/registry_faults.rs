@@ -9,7 +9,8 @@
 //!   Gateway"), without a retry;
 //! - a 429 on the manifest `HEAD` falls back to a `GET`; a 429 there fails the pull at once with
 //!   Docker Hub's "toomanyrequests: You have reached your pull rate limit…": `Retry-After` is not
-//!   honoured.
+//!   honoured;
+//! - a stalled body is waited for, without a retry.
 
 mod common;
 
@@ -116,4 +117,27 @@ async fn a_rate_limited_pull_fails_with_toomanyrequests_at_once() {
     let took = Duration::from_micros(s.phases.pull_us.unwrap_or(0));
     assert!(took < Duration::from_secs(5), "{took:?}");
     assert!(faults_of(s, FaultKind::RateLimit) >= 1, "{:?}", s.registry);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stalled_body_is_waited_for_without_a_retry() {
+    let Some(_docker) = common::docker() else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let text = scenario(
+        "stalled",
+        1,
+        1,
+        "stall = { rate = 1.0, after = 0.5, for = \"3s\" }",
+    );
+    let outcome = common::run_scenario(dir.path(), &text).await;
+    let s = &outcome.record.samples[0];
+    assert!(s.is_ok(), "{:?}", s.outcome);
+    assert!(s.cold, "{s:?}");
+    let counts = s.registry.as_ref().expect("registry counts");
+    assert_eq!(counts.retries, 0, "{counts:?}");
+    // The config and the layer stall together.
+    assert_eq!(faults_of(s, FaultKind::Stall), 2, "{counts:?}");
+    assert!(s.phases.pull_us.unwrap() >= 3_000_000, "{:?}", s.phases);
 }
