@@ -382,7 +382,7 @@ impl Scope {
         (live >= limit.manifest_gets as usize).then_some(limit.retry_after)
     }
 
-    /// True when this scope has no faults (no logging overhead is saved, only decisions).
+    /// True when this scope has no faults.
     pub fn is_quiet(&self) -> bool {
         self.set.is_quiet()
     }
