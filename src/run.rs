@@ -257,14 +257,21 @@ async fn start_registry(scenario: &Scenario, store_dir: PathBuf) -> Result<Regis
         .as_ref()
         .and_then(|l| kube::listen_address(l).ok())
         .unwrap_or(SocketAddr::from((Ipv4Addr::LOCALHOST, 0)));
-    Ok(Registry::start(RegistryConfig {
+    let config = RegistryConfig {
         store_dir,
         listen,
         bandwidth: settings.bandwidth,
         latency: settings.latency.map_or(Duration::ZERO, |l| l.0),
         limits: Default::default(),
-    })
-    .await?)
+    };
+    // Faults are seeded by the scenario's seed (0 when absent: an unseeded scenario still gets
+    // the same fault sequence on every run).
+    let faults = settings
+        .faults
+        .as_ref()
+        .map(|f| f.config(scenario.file.seed.unwrap_or(0)))
+        .unwrap_or_default();
+    Ok(Registry::start_with_faults(config, faults).await?)
 }
 
 type NodeSet = (Box<dyn Driver>, Option<Box<dyn ByteCounter>>);

@@ -38,6 +38,7 @@ fn sample(variant: &str, total: u64) -> Sample {
         ready_at_us: None,
         finished_at_us: None,
         pod: None,
+        registry: None,
     }
 }
 

@@ -59,6 +59,9 @@ pub async fn burst(
     for node in 0..nodes {
         let _ = ex.driver.remove_run(node, ex.run_id).await;
     }
+    let node_counts: Vec<_> = (0..nodes)
+        .map(|n| ex.bytes.registry_counts(n, t0))
+        .collect();
     let node_blob_bytes: Vec<u64> = (0..nodes)
         .map(|n| ex.bytes.served(n).0.saturating_sub(before[n].0))
         .collect();
@@ -78,7 +81,11 @@ pub async fn burst(
                 blob_bytes: bytes,
                 manifest_bytes: 0,
                 expected_bytes: expected,
-                cold: bytes == expected,
+                cold: super::single::is_cold(
+                    bytes,
+                    expected,
+                    node_counts.get(m.slot.node).and_then(Option::as_ref),
+                ),
                 layers: Vec::new(),
                 outcome: m.outcome.clone(),
                 burst: Some(index),
@@ -87,6 +94,7 @@ pub async fn burst(
                 ready_at_us: m.ready_at.map(|at| micros(at - t0)),
                 finished_at_us: Some(micros(m.finished_at - t0)),
                 pod: None,
+                registry: node_counts.get(m.slot.node).cloned().flatten(),
             }
         })
         .collect();

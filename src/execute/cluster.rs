@@ -153,6 +153,7 @@ fn failed_sample(variant: &VariantJob, step: &Step, index: usize, message: Strin
         ready_at_us: None,
         finished_at_us: None,
         pod: None,
+        registry: None,
     }
 }
 
@@ -180,6 +181,7 @@ pub async fn cold_start(
     let timeline = cluster.cold_start(&request).await;
     let after = ex.bytes.served(0);
     let sent = ex.bytes.blobs_sent(0, t0);
+    let counts = ex.bytes.registry_counts(0, t0);
     let Measured {
         phases,
         outcome,
@@ -213,6 +215,7 @@ pub async fn cold_start(
         ready_at_us: None,
         finished_at_us: None,
         pod: Some(pod),
+        registry: counts,
     })
 }
 
@@ -279,6 +282,7 @@ pub async fn burst(
     let timelines = cluster.burst(&request, &steps, t0).await;
     let total = ex.bytes.served(0).0.saturating_sub(before.0);
     let sent = ex.bytes.blobs_sent(0, t0);
+    let counts = ex.bytes.registry_counts(0, t0);
     let image = cold.image.clone();
     cold.discard().await;
     let by_node = bytes_by_node(&sent, &cluster.node_addresses());
@@ -326,6 +330,7 @@ pub async fn burst(
                 ready_at_us: timeline.answered.map(since),
                 finished_at_us: Some(since(last)),
                 pod: Some(pod),
+                registry: counts.clone(),
             }
         })
         .collect();

@@ -20,7 +20,7 @@ use tokio::time::Instant;
 use crate::driver::{Driver, DriverError, PullSpec};
 use crate::plan::Plan;
 use crate::progress::Progress;
-use crate::registry::BlobSent;
+use crate::registry::{BlobSent, RegistryCounts};
 use crate::results::writers::WriteError;
 use crate::results::{Outcome, StoredImage};
 use crate::scenario::ReadySpec;
@@ -36,6 +36,12 @@ pub trait ByteCounter: Send + Sync {
 
     /// Blobs whose last byte left for node `node` at or after `from`, oldest first.
     fn blobs_sent(&self, node: usize, from: Instant) -> Vec<BlobSent>;
+
+    /// Requests, retries and faults node `node`'s registry port saw at or after `from`
+    /// (`None` when unknown).
+    fn registry_counts(&self, _node: usize, _from: Instant) -> Option<RegistryCounts> {
+        None
+    }
 }
 
 impl ByteCounter for crate::registry::Registry {
@@ -46,6 +52,10 @@ impl ByteCounter for crate::registry::Registry {
 
     fn blobs_sent(&self, node: usize, from: Instant) -> Vec<BlobSent> {
         self.blobs_sent_to_node(node, from)
+    }
+
+    fn registry_counts(&self, node: usize, from: Instant) -> Option<RegistryCounts> {
+        Some(self.requests_of_node(node, from))
     }
 }
 
@@ -61,6 +71,10 @@ impl ByteCounter for ListenerBytes<'_> {
 
     fn blobs_sent(&self, _: usize, from: Instant) -> Vec<BlobSent> {
         self.0.blobs_sent(from)
+    }
+
+    fn registry_counts(&self, _: usize, from: Instant) -> Option<RegistryCounts> {
+        Some(self.0.requests_of_listener(from))
     }
 }
 

@@ -71,6 +71,7 @@ pub async fn cold_start(
         }
     };
     let after = ex.bytes.served(NODE);
+    let counts = ex.bytes.registry_counts(NODE, t0);
     let blob_bytes = after.0.saturating_sub(before.0);
     Ok(Sample {
         index,
@@ -83,7 +84,7 @@ pub async fn cold_start(
         blob_bytes,
         manifest_bytes: after.1.saturating_sub(before.1),
         expected_bytes: variant.image.compressed_size,
-        cold: blob_bytes == variant.image.compressed_size,
+        cold: is_cold(blob_bytes, variant.image.compressed_size, counts.as_ref()),
         layers,
         outcome,
         burst: None,
@@ -92,5 +93,16 @@ pub async fn cold_start(
         ready_at_us: None,
         finished_at_us: None,
         pod: None,
+        registry: counts,
     })
+}
+
+/// A sample is cold when the registry served exactly the image's bytes, or more when its node
+/// retried a request (a response cut by a fault was partly served, then fetched again).
+pub(crate) fn is_cold(
+    served: u64,
+    expected: u64,
+    counts: Option<&crate::registry::RegistryCounts>,
+) -> bool {
+    served == expected || (served > expected && counts.is_some_and(|c| c.retries > 0))
 }

@@ -226,6 +226,7 @@ fn as_samples(replicas: &[ReplicaTimes]) -> Vec<Sample> {
             ready_at_us: Some(r.ready_us),
             finished_at_us: Some(r.ready_us),
             pod: None,
+            registry: None,
         })
         .collect()
 }

@@ -43,6 +43,29 @@ impl ApiError {
         self
     }
 
+    /// 429 `TOOMANYREQUESTS` as Docker Hub words it, with a `Retry-After` of `wait` (whole
+    /// seconds, rounded up, at least 1): a fault on purpose (`rate_limit`).
+    pub fn too_many_requests(wait: std::time::Duration) -> Self {
+        let secs = (wait.as_secs() + u64::from(wait.subsec_nanos() > 0)).max(1);
+        Self::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "TOOMANYREQUESTS",
+            "You have reached your pull rate limit. You may increase the limit by authenticating and upgrading: https://www.docker.com/increase-rate-limit",
+        )
+        .with_retry_after(secs)
+    }
+
+    /// A 5xx on purpose (`error_rate`): 500 `UNKNOWN`, 502 or 503 `UNAVAILABLE`.
+    pub fn injected(status: u16) -> Self {
+        let status = StatusCode::from_u16(status).unwrap_or(StatusCode::SERVICE_UNAVAILABLE);
+        let code = if status == StatusCode::INTERNAL_SERVER_ERROR {
+            "UNKNOWN"
+        } else {
+            "UNAVAILABLE"
+        };
+        Self::new(status, code, format!("coldbench fault: injected {status}"))
+    }
+
     /// 404 `BLOB_UNKNOWN`.
     pub fn blob_unknown(digest: &str) -> Self {
         Self::new(

@@ -5,18 +5,92 @@ use hyper::{Method, Request, Response, StatusCode};
 
 use super::body::Body;
 use super::errors::ApiError;
+use super::faults::{self, Action, FaultKind, RequestRecord, Target};
 use super::names::valid_repository;
 use super::reply::{self, Reply};
 use super::routes::{self, query_param, Route};
 use super::serve::{Lane, Shared};
 use super::{blobs, manifests, upload_routes};
 
-/// Answers one request; errors become the spec's JSON error responses.
+/// Answers one request; errors become the spec's JSON error responses. The lane's faults
+/// (`[registry.faults]`) are decided first and the request is logged with the one it got.
 pub async fn handle(req: Request<Incoming>, shared: &Shared, lane: &Lane) -> Response<Body> {
     let head_only = req.method() == Method::HEAD;
-    match dispatch(req, shared, lane).await {
-        Ok(resp) => resp,
-        Err(e) => reply::error(&e, head_only),
+    let (target, name) = fault_target(&req);
+    let ranged = req.headers().contains_key(hyper::header::RANGE);
+    let scope = &lane.faults.scope;
+    let decision = scope.next(target);
+    if !decision.ttfb.is_zero() {
+        tokio::time::sleep(decision.ttfb).await;
+    }
+    let at = tokio::time::Instant::now();
+    let limited = match target {
+        Target::Manifest => scope.rate_limited(at),
+        Target::ManifestHead => scope.over_limit(at),
+        _ => None,
+    };
+    let (resp, fault) = if let Some(wait) = limited {
+        let e = ApiError::too_many_requests(wait);
+        (reply::error(&e, head_only), Some(FaultKind::RateLimit))
+    } else if let Action::Error(code) = decision.action {
+        let e = ApiError::injected(code);
+        (reply::error(&e, head_only), Some(FaultKind::Error))
+    } else {
+        let resp = match dispatch(req, shared, lane).await {
+            Ok(resp) => resp,
+            Err(e) => reply::error(&e, head_only),
+        };
+        cut(resp, decision.action)
+    };
+    if fault.is_some() || ranged {
+        tracing::debug!(
+            "registry: fault {fault:?} on {target:?} {name} (ranged: {ranged}) -> {}",
+            resp.status()
+        );
+    }
+    lane.faults.log.record(RequestRecord {
+        at,
+        target,
+        name,
+        fault,
+    });
+    resp
+}
+
+/// A blob `GET` answered with its body gets its reset or stall.
+fn cut(resp: Response<Body>, action: Action) -> (Response<Body>, Option<FaultKind>) {
+    let kind = action.kind();
+    if kind.is_none() || !resp.status().is_success() {
+        return (resp, None);
+    }
+    let len = resp
+        .headers()
+        .get(hyper::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok())
+        .unwrap_or(0);
+    if len == 0 {
+        return (resp, None);
+    }
+    (resp.map(|body| faults::inject(body, len, action)), kind)
+}
+
+/// What a request is for the faults, and the manifest reference or blob digest it names.
+fn fault_target(req: &Request<Incoming>) -> (Target, String) {
+    let head = req.method() == Method::HEAD;
+    if req.method() != Method::GET && !head {
+        return (Target::Other, String::new());
+    }
+    match routes::parse(req.uri().path()) {
+        Some(Route::Manifest { name, reference }) if head => {
+            (Target::ManifestHead, format!("{name}:{reference}"))
+        }
+        _ if head => (Target::Other, String::new()),
+        Some(Route::Manifest { name, reference }) => {
+            (Target::Manifest, format!("{name}:{reference}"))
+        }
+        Some(Route::Blob { digest, .. }) => (Target::Blob, digest),
+        _ => (Target::Other, String::new()),
     }
 }
 

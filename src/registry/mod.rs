@@ -22,6 +22,7 @@ use crate::units::Rate;
 mod blobs;
 mod body;
 mod errors;
+pub mod faults;
 mod handlers;
 mod intake;
 mod manifests;
@@ -34,10 +35,12 @@ mod store;
 mod upload_routes;
 mod uploads;
 
+pub use faults::{FaultConfig, FaultKind, FaultSet, RegistryCounts};
 pub use names::{valid_repository, valid_tag};
 pub use sent::{BlobSent, MAX_SENT_RECORDS};
 pub use store::{BlobWriter, Digest, ManifestInfo, Reference, Store, StoreError};
 
+use faults::{FaultLog, LaneFaults, Scope};
 use sent::SentLog;
 use serve::{Counters, Lane, Shared};
 
@@ -176,6 +179,11 @@ pub struct Registry {
     /// Drops idle upload sessions until shutdown.
     sweeper: Option<JoinHandle<()>>,
     nodes: Vec<NodeLane>,
+    /// Requests through the main listener, with their faults.
+    requests: Arc<FaultLog>,
+    /// The faults asked for, and the registry-wide scope.
+    faults: FaultConfig,
+    global_scope: Arc<Scope>,
 }
 
 /// One emulated node's own port: its downlink, nested under the shared egress link.
@@ -183,12 +191,21 @@ struct NodeLane {
     addr: SocketAddr,
     counters: Arc<Counters>,
     sent: Arc<SentLog>,
+    requests: Arc<FaultLog>,
     task: Option<JoinHandle<()>>,
 }
 
 impl Registry {
     /// Opens the store and starts serving on `config.listen`.
     pub async fn start(config: RegistryConfig) -> Result<Registry, RegistryError> {
+        Registry::start_with_faults(config, FaultConfig::default()).await
+    }
+
+    /// [`Registry::start`] with faults on purpose (`[registry.faults]`, see [`faults`]).
+    pub async fn start_with_faults(
+        config: RegistryConfig,
+        faults: FaultConfig,
+    ) -> Result<Registry, RegistryError> {
         let store = Store::open(&config.store_dir)?;
         let bind_err = |source| RegistryError::Bind {
             addr: config.listen,
@@ -205,11 +222,17 @@ impl Registry {
         });
         let counters = Arc::new(Counters::default());
         let sent = Arc::new(SentLog::default());
+        let global_scope = Arc::new(Scope::new(0, faults.seed, faults.global.clone()));
+        let requests = Arc::new(FaultLog::default());
         let lane = Lane {
             path: Path::new(egress.iter().cloned().collect()),
             counters: counters.clone(),
             sent: sent.clone(),
             peer: None,
+            faults: Arc::new(LaneFaults {
+                scope: global_scope.clone(),
+                log: requests.clone(),
+            }),
         };
         let (stop, stopped) = watch::channel(false);
         let sweeper = tokio::spawn(uploads::sweep_until(shared.clone(), stopped.clone()));
@@ -230,6 +253,9 @@ impl Registry {
             task: Some(task),
             sweeper: Some(sweeper),
             nodes: Vec::new(),
+            requests,
+            faults,
+            global_scope,
         })
     }
 
@@ -254,11 +280,23 @@ impl Registry {
             .collect();
         let counters = Arc::new(Counters::default());
         let sent = Arc::new(SentLog::default());
+        let index = self.nodes.len();
+        // A node with its own set gets its own scope (counter, window); others share the
+        // registry's.
+        let scope = match self.faults.nodes.get(&index) {
+            Some(set) => Arc::new(Scope::new(index as u64 + 1, self.faults.seed, set.clone())),
+            None => self.global_scope.clone(),
+        };
+        let requests = Arc::new(FaultLog::default());
         let lane = Lane {
             path: Path::new(links),
             counters: counters.clone(),
             sent: sent.clone(),
             peer: None,
+            faults: Arc::new(LaneFaults {
+                scope,
+                log: requests.clone(),
+            }),
         };
         let task = tokio::spawn(serve::serve_listener(
             listener,
@@ -270,6 +308,7 @@ impl Registry {
             addr,
             counters,
             sent,
+            requests,
             task: Some(task),
         });
         Ok((self.nodes.len() - 1, addr))
@@ -293,6 +332,24 @@ impl Registry {
         self.nodes
             .get(index)
             .map_or_else(Vec::new, |n| n.sent.since(from))
+    }
+
+    /// Requests, retries and faults node `index`'s port saw at or after `from` (the port keeps
+    /// the latest [`faults::MAX_FAULT_RECORDS`] requests).
+    pub fn requests_of_node(&self, index: usize, from: tokio::time::Instant) -> RegistryCounts {
+        self.nodes
+            .get(index)
+            .map_or_else(RegistryCounts::default, |n| n.requests.counts(from))
+    }
+
+    /// Requests, retries and faults the main listener saw at or after `from`.
+    pub fn requests_of_listener(&self, from: tokio::time::Instant) -> RegistryCounts {
+        self.requests.counts(from)
+    }
+
+    /// True when faults were asked for (`[registry.faults]`).
+    pub fn has_faults(&self) -> bool {
+        !self.faults.global.is_quiet() || self.faults.nodes.values().any(|s| !s.is_quiet())
     }
 
     /// Bytes served through the main listener (not the nodes' ports).

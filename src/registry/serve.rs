@@ -72,6 +72,8 @@ pub struct Lane {
     pub sent: Arc<SentLog>,
     /// The client of one connection (set per accepted connection).
     pub peer: Option<std::net::IpAddr>,
+    /// The faults of this listener and its request log.
+    pub faults: Arc<super::faults::LaneFaults>,
 }
 
 /// Accepts connections on `listener` until `shutdown` turns true (or its sender goes away), then

@@ -74,6 +74,7 @@ pub fn render_analyzed(record: &RunRecord, analysis: &Analysis) -> String {
         {
             warning_line(&mut out, w);
         }
+        fault_lines(&mut out, record, &v.name);
         out.push('\n');
     }
     if analysis.warnings.contains(&Warning::Interrupted) {
@@ -206,5 +207,88 @@ fn warning_line(out: &mut String, w: &Warning) {
             );
         }
         Warning::Interrupted => {}
+    }
+}
+
+/// Longest failure reason shown in the table, in characters.
+const MAX_REASON_CHARS: usize = 120;
+
+/// A failure's reason without the image reference it starts with (`pull HOST/REPO:TAG: …`),
+/// clipped: failures of one cause read alike across samples and runs.
+pub fn failure_reason(phase: Phase, message: &str) -> String {
+    let reason = match message.strip_prefix("pull ") {
+        Some(rest) => rest.split_once(": ").map_or(rest, |(_, why)| why),
+        None => message,
+    };
+    let reason: String = reason.chars().take(MAX_REASON_CHARS).collect();
+    format!("{}: {reason}", phase_label(phase))
+}
+
+/// Per variant: its failures by reason, and what the registry saw (requests, retries, faults)
+/// when anything was retried or faulted. Bursts count each node's pull once.
+fn fault_lines(out: &mut String, record: &RunRecord, variant: &str) {
+    let samples: Vec<_> = record
+        .samples
+        .iter()
+        .filter(|s| s.variant == variant && !s.warmup)
+        .collect();
+    let mut reasons: std::collections::BTreeMap<String, usize> = Default::default();
+    for s in &samples {
+        if let crate::results::Outcome::Failed { phase, message } = &s.outcome {
+            *reasons.entry(failure_reason(*phase, message)).or_default() += 1;
+        }
+    }
+    let mut reasons: Vec<_> = reasons.into_iter().collect();
+    reasons.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+    for (reason, n) in reasons {
+        let _ = writeln!(out, "  failures: {n}× {reason}");
+    }
+    let mut seen = std::collections::HashSet::new();
+    let mut total = crate::registry::RegistryCounts::default();
+    for s in &samples {
+        let Some(c) = &s.registry else { continue };
+        if s.burst.is_some() && !seen.insert((s.burst, s.node)) {
+            continue;
+        }
+        total.requests += c.requests;
+        total.retries += c.retries;
+        for (k, n) in &c.faults {
+            *total.faults.entry(*k).or_default() += n;
+        }
+    }
+    if total.retries == 0 && total.faults.is_empty() {
+        return;
+    }
+    let faults: Vec<String> = total
+        .faults
+        .iter()
+        .map(|(k, n)| format!("{} {n}", k.name()))
+        .collect();
+    let faults = if faults.is_empty() {
+        "none".to_string()
+    } else {
+        faults.join(", ")
+    };
+    let _ = writeln!(
+        out,
+        "  registry: {} requests, {} retries, faults: {faults}",
+        total.requests, total.retries
+    );
+}
+
+#[cfg(test)]
+mod fault_tests {
+    use super::*;
+
+    #[test]
+    fn reasons_drop_the_reference() {
+        assert_eq!(
+            failure_reason(
+                Phase::Pull,
+                "pull 127.0.0.1:40719/coldbench/one:latest: Docker responded with status code 500: toomanyrequests: limit"
+            ),
+            "pull: Docker responded with status code 500: toomanyrequests: limit"
+        );
+        assert_eq!(failure_reason(Phase::Start, "boom"), "start: boom");
     }
 }

@@ -160,6 +160,11 @@ pub struct Sample {
     /// Cluster samples: the pod's life as the watch showed it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pod: Option<super::PodRecord>,
+    /// What its node's registry port saw during the sample: requests, retries (a repeated
+    /// manifest or blob `GET`) and faults on purpose (`[registry.faults]`). In a burst every
+    /// replica of a node carries its node's counts; on a cluster, the registry's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub registry: Option<crate::registry::RegistryCounts>,
 }
 
 impl Sample {

@@ -54,3 +54,19 @@ pub const MAX_ENV_NAME_LEN: usize = 256;
 pub const MAX_TEXT_LEN: usize = 4096;
 /// Largest scenario file: 16 MiB.
 pub const MAX_FILE_BYTES: usize = 16 << 20;
+/// Most `registry.faults.rate_limit.manifest_gets`.
+pub const MAX_RATE_LIMIT_GETS: u32 = 100_000;
+/// Shortest `registry.faults.rate_limit.window`.
+pub const MIN_RATE_LIMIT_WINDOW: Duration = Duration::from_secs(1);
+/// Longest `registry.faults.rate_limit.window` (Docker Hub's is 6 h).
+pub const MAX_RATE_LIMIT_WINDOW: Duration = Duration::from_secs(24 * 3600);
+/// Shortest `registry.faults.rate_limit.retry_after` (the header counts whole seconds).
+pub const MIN_RETRY_AFTER: Duration = Duration::from_secs(1);
+/// Longest `registry.faults.rate_limit.retry_after`.
+pub const MAX_RETRY_AFTER: Duration = Duration::from_secs(3600);
+/// Shortest `registry.faults.stall.for`.
+pub const MIN_STALL: Duration = Duration::from_millis(1);
+/// Longest `registry.faults.stall.for`.
+pub const MAX_STALL: Duration = Duration::from_secs(600);
+/// Longest `registry.faults.ttfb` value (a log-normal's draws are also capped at 10 × p99).
+pub const MAX_TTFB: Duration = Duration::from_secs(10);

@@ -1,6 +1,7 @@
 //! Scenario files: parsing, validation, and errors that point at `file:line:column`.
 
 mod checked;
+pub mod faults;
 pub mod kube;
 pub mod limits;
 mod schema;
@@ -226,6 +227,10 @@ fn validate(file: &ScenarioFile) -> Result<(), Invalid> {
         *file.driver.get_ref() == DriverKind::Containerd,
         file.burst.as_ref().map(|b| &b.nodes),
     )?;
+    if let Some(f) = &file.registry.faults {
+        let nodes = file.burst.as_ref().map_or(1, |b| *b.nodes.get_ref());
+        faults::check(f, nodes, *file.driver.get_ref() == DriverKind::Kube)?;
+    }
     if file.variants.is_empty() {
         return Err((
             None,

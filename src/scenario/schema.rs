@@ -121,6 +121,9 @@ pub struct RegistrySettings {
     /// `driver = "kube"` only: a cluster's nodes must be able to reach it.
     #[serde(default)]
     pub listen: Option<Spanned<String>>,
+    /// `[registry.faults]`: a flaky registry on purpose (see [`super::faults`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub faults: Option<super::faults::FaultsSpec>,
 }
 
 /// `[docker]`: which engine to drive.

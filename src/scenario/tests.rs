@@ -563,3 +563,111 @@ fn a_containerd_burst_needs_one_socket_per_node() {
     let s = parse(&text(1)).unwrap();
     assert_eq!(s.file.containerd.node_sockets.len(), 1);
 }
+
+const FLAKY: &str = r#"
+name = "flaky"
+seed = 3
+[registry.faults]
+error_rate = 0.05
+on = ["blob"]
+rate_limit = { manifest_gets = 10, window = "60s", retry_after = "5s" }
+reset = { rate = 0.02, after = 0.5 }
+stall = { rate = 0.1, after = 0.25, for = "2s" }
+ttfb = { lognormal = { p50 = "20ms", p99 = "400ms" } }
+[[variant]]
+name = "a"
+synth = { size = "2MB" }
+"#;
+
+#[test]
+fn registry_faults_parse_into_the_registrys_config() {
+    use crate::registry::faults::{Partial, Ttfb};
+    let s = parse(FLAKY).unwrap();
+    let c = s.file.registry.faults.as_ref().unwrap().config(3);
+    assert_eq!(c.seed, 3);
+    assert_eq!(c.global.error_rate, 0.05);
+    assert!(c.global.error_on.blob && !c.global.error_on.manifest);
+    let rl = c.global.rate_limit.unwrap();
+    assert_eq!(rl.manifest_gets, 10);
+    assert_eq!(rl.retry_after, std::time::Duration::from_secs(5));
+    assert_eq!(
+        c.global.reset,
+        Some(Partial {
+            rate: 0.02,
+            after: 0.5
+        })
+    );
+    assert_eq!(c.global.stall.unwrap().1, std::time::Duration::from_secs(2));
+    assert!(matches!(c.global.ttfb, Some(Ttfb::LogNormal { .. })));
+    assert!(c.nodes.is_empty());
+}
+
+#[test]
+fn fault_values_out_of_bounds_point_at_them() {
+    let e = err(&FLAKY.replace("error_rate = 0.05", "error_rate = 1.5"));
+    assert!(
+        e.starts_with("s.toml:5:14: registry.faults.error_rate:"),
+        "{e}"
+    );
+    assert!(e.contains("expected a share from 0 to 1"), "{e}");
+    let e = err(&FLAKY.replace("after = 0.5", "after = 1.0"));
+    assert!(
+        e.starts_with("s.toml:8:32: registry.faults.reset.after:"),
+        "{e}"
+    );
+    assert!(e.contains("below 1"), "{e}");
+    let e = err(&FLAKY.replace("for = \"2s\"", "for = \"2h\""));
+    assert!(e.contains("registry.faults.stall.for"), "{e}");
+    assert!(e.contains("out of range"), "{e}");
+    let e = err(&FLAKY.replace("manifest_gets = 10", "manifest_gets = 0"));
+    assert!(
+        e.contains("registry.faults.rate_limit.manifest_gets"),
+        "{e}"
+    );
+    let e = err(&FLAKY.replace("retry_after = \"5s\"", "retry_after = \"0s\""));
+    assert!(e.contains("retry_after = 0"), "{e}");
+    let e = err(&FLAKY.replace("on = [\"blob\"]", "on = []"));
+    assert!(e.starts_with("s.toml:6:6: registry.faults.on:"), "{e}");
+    let e = err(&FLAKY.replace("on = [\"blob\"]", "on = [\"tag\"]"));
+    assert!(e.contains("unknown variant `tag`"), "{e}");
+    let e = err(&FLAKY.replace("reset = {", "resett = {"));
+    assert!(e.contains("unknown field `resett`"), "{e}");
+}
+
+#[test]
+fn ttfb_takes_exactly_one_form() {
+    let e = err(&FLAKY.replace(
+        "ttfb = { lognormal = { p50 = \"20ms\", p99 = \"400ms\" } }",
+        "ttfb = { fixed = \"5ms\", uniform = [\"1ms\", \"2ms\"] }",
+    ));
+    assert!(e.starts_with("s.toml:10:8: registry.faults.ttfb:"), "{e}");
+    assert!(e.contains("exactly one"), "{e}");
+    let e = err(&FLAKY.replace("p99 = \"400ms\"", "p99 = \"10ms\""));
+    assert!(e.contains("registry.faults.ttfb.lognormal"), "{e}");
+    let e = err(&FLAKY.replace(
+        "ttfb = { lognormal = { p50 = \"20ms\", p99 = \"400ms\" } }",
+        "ttfb = { uniform = [\"100ms\", \"10ms\"] }",
+    ));
+    assert!(e.contains("shorter first"), "{e}");
+    let e = err(&FLAKY.replace(
+        "ttfb = { lognormal = { p50 = \"20ms\", p99 = \"400ms\" } }",
+        "ttfb = { fixed = \"11s\" }",
+    ));
+    assert!(e.contains("out of range"), "{e}");
+}
+
+#[test]
+fn per_node_faults_name_a_node_of_the_burst() {
+    let burst = FLAKY.replace(
+        "[[variant]]",
+        "[burst]\nnodes = 2\nreplicas = 2\n[registry.faults.node.1]\nerror_rate = 1.0\n[[variant]]",
+    );
+    let s = parse(&burst).unwrap();
+    let c = s.file.registry.faults.as_ref().unwrap().config(0);
+    assert_eq!(c.nodes[&1].error_rate, 1.0);
+    let e = err(&burst.replace("faults.node.1]", "faults.node.2]"));
+    assert!(e.contains("registry.faults.node.2"), "{e}");
+    assert!(e.contains("2 node(s)"), "{e}");
+    let e = err(&burst.replace("faults.node.1]", "faults.node.x]"));
+    assert!(e.contains("expected a node number"), "{e}");
+}

@@ -285,6 +285,7 @@ pub(super) fn sample(variant: &str, total_us: u64) -> Sample {
         ready_at_us: None,
         finished_at_us: None,
         pod: None,
+        registry: None,
     }
 }
 

@@ -102,6 +102,7 @@ impl Steps<'_> {
             ready_at_us: None,
             finished_at_us: None,
             pod: None,
+            registry: None,
         }
     }
 
@@ -159,6 +160,7 @@ impl Steps<'_> {
                     ready_at_us: Some(r.ready_us),
                     finished_at_us: Some(r.ready_us),
                     pod: None,
+                    registry: None,
                     ..self.sample(step, first + r.replica, phases)
                 }
             })

@@ -43,6 +43,7 @@ fn sample(index: usize, variant: &str, total_us: u64) -> Sample {
         ready_at_us: None,
         finished_at_us: None,
         pod: None,
+        registry: None,
     }
 }
 
