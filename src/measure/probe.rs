@@ -1,7 +1,9 @@
 //! The first request: poll `GET path` on 127.0.0.1 every ≤ 1 ms until the expected status.
 //!
-//! Runs on a blocking thread with std sockets and a 250 µs sleep, because async timers round
-//! up to whole milliseconds and the poll interval bounds the measurement's resolution.
+//! Runs on its own OS thread (not tokio's blocking pool, which serves the registry's file reads:
+//! a probe queued behind them would report late) with std sockets and a 250 µs sleep, because
+//! async timers round up to whole milliseconds and the poll interval bounds the measurement's
+//! resolution.
 
 use std::io::{Read, Write};
 use std::net::{Ipv4Addr, SocketAddr, TcpStream};
@@ -73,21 +75,30 @@ pub fn wait_ready(spec: &ProbeSpec) -> Result<Instant, ProbeError> {
     })
 }
 
-/// Async wrapper: runs [`wait_ready`] on a blocking thread.
+/// Async wrapper: runs [`wait_ready`] on a dedicated thread (never tokio's blocking pool, so a
+/// probe never waits for a pool thread busy with file I/O). Dropping the future does not stop
+/// the thread: it ends at the spec's timeout or when `cancel` is set.
 pub async fn wait_ready_async(spec: ProbeSpec) -> Result<Instant, ProbeError> {
     let fallback = spec.clone();
-    tokio::task::spawn_blocking(move || wait_ready(&spec))
-        .await
-        .unwrap_or_else(|e| {
-            Err(ProbeError {
-                port: fallback.port,
-                path: fallback.path,
-                expected: fallback.status,
-                timeout: fallback.timeout,
-                attempts: 0,
-                last: format!("probe thread failed: {e}"),
-            })
-        })
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    let spawned = std::thread::Builder::new()
+        .name("coldbench-probe".into())
+        .spawn(move || {
+            let _ = tx.send(wait_ready(&spec));
+        });
+    let failed = |why: String| ProbeError {
+        port: fallback.port,
+        path: fallback.path.clone(),
+        expected: fallback.status,
+        timeout: fallback.timeout,
+        attempts: 0,
+        last: why,
+    };
+    if let Err(e) = spawned {
+        return Err(failed(format!("probe thread failed to start: {e}")));
+    }
+    rx.await
+        .unwrap_or_else(|_| Err(failed("probe thread failed".into())))
 }
 
 /// One request; returns the status code.
@@ -145,6 +156,41 @@ mod tests {
         let t0 = Instant::now();
         let ready = wait_ready(&spec).unwrap();
         assert!(ready - t0 >= Duration::from_millis(50));
+        server.join().unwrap();
+    }
+
+    #[test]
+    fn the_async_probe_does_not_wait_for_a_busy_blocking_pool() {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .max_blocking_threads(1)
+            .build()
+            .unwrap();
+        let port = free_port().unwrap();
+        let listener = std::net::TcpListener::bind(("127.0.0.1", port)).unwrap();
+        let server = std::thread::spawn(move || {
+            let (mut s, _) = listener.accept().unwrap();
+            let mut buf = [0u8; 512];
+            let _ = s.read(&mut buf);
+            s.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n")
+                .unwrap();
+        });
+        rt.block_on(async {
+            // The only blocking thread is busy for 2 s.
+            let busy = tokio::task::spawn_blocking(|| std::thread::sleep(Duration::from_secs(2)));
+            tokio::task::yield_now().await;
+            let spec = ProbeSpec {
+                port,
+                path: "/".into(),
+                status: 200,
+                timeout: Duration::from_secs(5),
+                cancel: None,
+            };
+            let t0 = Instant::now();
+            wait_ready_async(spec).await.unwrap();
+            assert!(t0.elapsed() < Duration::from_secs(1), "{:?}", t0.elapsed());
+            busy.await.unwrap();
+        });
         server.join().unwrap();
     }
 
