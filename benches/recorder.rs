@@ -36,6 +36,7 @@ fn sample(variant: &str, i: u64) -> Sample {
         ready_at_us: None,
         finished_at_us: None,
         pod: None,
+        registry: None,
     }
 }
 
