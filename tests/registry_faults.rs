@@ -19,7 +19,10 @@ use std::time::Duration;
 use coldbench::registry::FaultKind;
 use coldbench::results::{Outcome, Sample};
 
-/// A one-variant scenario on the user's engine with `faults` as `[registry.faults]`.
+/// A one-variant scenario on the user's engine with `faults` as `[registry.faults]`. The variant
+/// is named after the scenario, so each test's image is its own: Docker 20.10 resolves a tag
+/// with a `HEAD` and takes the manifest from its content store when another pull of the same
+/// digest has it, so a shared image would skip the faulted manifest `GET` (seen in CI).
 fn scenario(name: &str, repetitions: u32, seed: u64, faults: &str) -> String {
     format!(
         r#"name = "{name}"
@@ -32,7 +35,7 @@ bandwidth = "50MB/s"
 [registry.faults]
 {faults}
 [[variant]]
-name = "one"
+name = "{name}"
 synth = {{ size = "4MB" }}
 "#
     )
