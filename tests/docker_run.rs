@@ -75,6 +75,10 @@ async fn synthetic_variants_cold_start_through_docker() {
         ] {
             assert!(v.unwrap_or(0) > 0, "{name} not measured: {p:?}");
         }
+        assert!(
+            s.finished_at_us >= p.total_us,
+            "ends after its answer: {s:?}"
+        );
         let sum = p.pull_us.unwrap()
             + p.create_us.unwrap()
             + p.start_us.unwrap()

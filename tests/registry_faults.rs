@@ -1,4 +1,4 @@
-//! `[registry.faults]` against the real Docker engine, through the crate's run path: what Docker
+//! `[registry.faults]` against the real engines (Docker, and containerd for the 429), through the crate's run path: what Docker
 //! (20.10) does on each fault, and that each sample records the requests, retries and faults its
 //! node saw. Without Docker these skip, or fail with `CI=true`.
 //!
@@ -11,6 +11,8 @@
 //!   Docker Hub's "toomanyrequests: You have reached your pull rate limit…": `Retry-After` is not
 //!   honoured;
 //! - a stalled body is waited for, without a retry.
+//!
+//! And containerd 1.6 through CRI on a 429: fails at once too.
 
 mod common;
 
@@ -117,7 +119,8 @@ async fn a_rate_limited_pull_fails_with_toomanyrequests_at_once() {
     };
     assert!(message.contains("toomanyrequests"), "{message}");
     // Docker 20.10 does not wait for Retry-After: it fails within a moment.
-    let took = Duration::from_micros(s.phases.pull_us.unwrap_or(0));
+    assert_eq!(s.phases.pull_us, None, "a failed pull has no pull time");
+    let took = Duration::from_micros(s.finished_at_us.expect("how long it ran"));
     assert!(took < Duration::from_secs(5), "{took:?}");
     assert!(faults_of(s, FaultKind::RateLimit) >= 1, "{:?}", s.registry);
 }
@@ -143,4 +146,39 @@ async fn a_stalled_body_is_waited_for_without_a_retry() {
     // The config and the layer stall together.
     assert_eq!(faults_of(s, FaultKind::Stall), 2, "{counts:?}");
     assert!(s.phases.pull_us.unwrap() >= 3_000_000, "{:?}", s.phases);
+}
+
+/// containerd 1.6 (kubelet's runtime, through CRI) on a 429: the first pull is within the limit
+/// (the node's own pause image, pulled at setup, is never faulted nor counted), the second
+/// fails at once with "429 Too Many Requests", Retry-After not honoured either.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn containerd_fails_a_rate_limited_pull_at_once_and_its_pause_image_is_exempt() {
+    if !common::containerd() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let text = format!(
+        "driver = \"containerd\"\n{}",
+        scenario(
+            "ctd-limited",
+            2,
+            1,
+            "rate_limit = { manifest_gets = 1, window = \"60s\", retry_after = \"5s\" }",
+        )
+        .replace("[docker]\nnode = \"engine\"\n", "")
+    );
+    let outcome = common::run_scenario(dir.path(), &text).await;
+    let samples = &outcome.record.samples;
+    assert_eq!(outcome.record.engine.driver, "containerd");
+    assert!(samples[0].is_ok(), "{:?}", samples[0].outcome);
+    assert_eq!(faults_of(&samples[0], FaultKind::RateLimit), 0);
+    let s = &samples[1];
+    let Outcome::Failed { message, .. } = &s.outcome else {
+        panic!("the second pull is over the limit: {:?}", s.outcome);
+    };
+    assert!(message.contains("429 Too Many Requests"), "{message}");
+    let took = Duration::from_micros(s.finished_at_us.expect("how long it ran"));
+    assert!(took < Duration::from_secs(5), "{took:?}");
+    assert!(faults_of(s, FaultKind::RateLimit) >= 1, "{:?}", s.registry);
+    common::assert_follows_schema(&outcome.dir.join("run.json"));
 }

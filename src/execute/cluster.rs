@@ -179,6 +179,7 @@ pub async fn cold_start(
     let before = ex.bytes.served(0);
     let t0 = Instant::now();
     let timeline = cluster.cold_start(&request).await;
+    let ended = Instant::now();
     let after = ex.bytes.served(0);
     let sent = ex.bytes.blobs_sent(0, t0);
     let counts = ex.bytes.registry_counts(0, t0);
@@ -213,7 +214,7 @@ pub async fn cold_start(
         replica: None,
         requested_at_us: None,
         ready_at_us: None,
-        finished_at_us: None,
+        finished_at_us: Some(micros(ended.saturating_duration_since(t0))),
         pod: Some(pod),
         registry: counts,
     })

@@ -28,13 +28,13 @@ pub async fn cold_start(
     let pull = variant.pull_spec(registry);
     let mut phases = PhaseTimes::default();
     let t0 = Instant::now();
-    let (layers, outcome) = match ex.driver.pull(NODE, &pull).await {
+    let (layers, outcome, ended) = match ex.driver.pull(NODE, &pull).await {
         Err(message) => {
             let outcome = Outcome::Failed {
                 phase: Phase::Pull,
                 message: format!("pull {}: {message}", pull.reference),
             };
-            (Vec::new(), outcome)
+            (Vec::new(), outcome, Instant::now())
         }
         Ok(engine_layers) => {
             phases.pull_us = Some(micros(t0.elapsed()));
@@ -58,16 +58,18 @@ pub async fn cold_start(
                 Ok(port) => {
                     let container = ContainerSpec { port, ..container };
                     let replica = start_replica(ex.driver, NODE, &container).await;
+                    let ended = Instant::now();
                     ex.driver.remove(NODE, &container.name).await;
-                    replica
+                    (replica, ended)
                 }
-                Err(e) => no_port(&e),
+                Err(e) => (no_port(&e), Instant::now()),
             };
+            let (replica, ended) = replica;
             phases.create_us = replica.phases.create_us;
             phases.start_us = replica.phases.start_us;
             phases.first_request_us = replica.phases.first_request_us;
             phases.total_us = replica.ready_at.map(|at| micros(at - t0));
-            (layers, replica.outcome)
+            (layers, replica.outcome, ended)
         }
     };
     let after = ex.bytes.served(NODE);
@@ -91,7 +93,7 @@ pub async fn cold_start(
         replica: None,
         requested_at_us: None,
         ready_at_us: None,
-        finished_at_us: None,
+        finished_at_us: Some(micros(ended.saturating_duration_since(t0))),
         pod: None,
         registry: counts,
     })

@@ -16,6 +16,12 @@ use super::{blobs, manifests, upload_routes};
 /// (`[registry.faults]`) are decided first and the request is logged with the one it got.
 pub async fn handle(req: Request<Incoming>, shared: &Shared, lane: &Lane) -> Response<Body> {
     let head_only = req.method() == Method::HEAD;
+    if is_harness_own(&req) {
+        return match dispatch(req, shared, lane).await {
+            Ok(resp) => resp,
+            Err(e) => reply::error(&e, head_only),
+        };
+    }
     let (target, name) = fault_target(&req);
     let ranged = req.headers().contains_key(hyper::header::RANGE);
     let scope = &lane.faults.scope;
@@ -73,6 +79,16 @@ fn cut(resp: Response<Body>, action: Action) -> (Response<Body>, Option<FaultKin
         return (resp, None);
     }
     (resp.map(|body| faults::inject(body, len, action)), kind)
+}
+
+/// True for the harness's own images (the CRI nodes' pause image): never faulted, logged or
+/// counted against the rate limit, since on a real cluster they come from another registry.
+fn is_harness_own(req: &Request<Incoming>) -> bool {
+    let prefix = crate::image::synth::PAUSE_REPOSITORY;
+    match routes::parse(req.uri().path()) {
+        Some(Route::Manifest { name, .. } | Route::Blob { name, .. }) => name == prefix,
+        _ => false,
+    }
 }
 
 /// What a request is for the faults, and the manifest reference or blob digest it names.

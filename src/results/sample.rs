@@ -154,7 +154,8 @@ pub struct Sample {
     /// When the replica answered, µs after burst start.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ready_at_us: Option<u64>,
-    /// Burst replicas: when it became ready or gave up, µs after burst start.
+    /// When it became ready or gave up: µs after the burst's start for burst replicas, after
+    /// the sample's start (its pull asked for) otherwise; how long a failed sample ran.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub finished_at_us: Option<u64>,
     /// Cluster samples: the pod's life as the watch showed it.
