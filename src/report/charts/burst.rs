@@ -14,6 +14,8 @@ struct Curve {
     variant: usize,
     /// Sorted ready times, µs after burst start.
     ready: Vec<u64>,
+    /// Sorted times failed replicas gave up, µs after burst start.
+    failed: Vec<u64>,
     /// Drawn bold: the variant's median burst (by full capacity time).
     median: bool,
 }
@@ -31,7 +33,7 @@ pub(crate) struct BurstCapacity {
 }
 
 impl BurstCapacity {
-    /// `None` without bursts, or when no burst has a ready replica.
+    /// `None` without bursts, or when no burst has a ready replica or a failed one with a time.
     pub(crate) fn new(record: &RunRecord) -> Option<Self> {
         if record.bursts.is_empty() {
             return None;
@@ -48,25 +50,32 @@ impl BurstCapacity {
         for (vi, v) in record.variants.iter().enumerate() {
             let mut mine: Vec<(u64, Curve)> = Vec::new();
             for b in bursts.iter().filter(|b| b.variant == v.name) {
-                let mut ready: Vec<u64> = record
-                    .samples
-                    .iter()
-                    .filter(|s| s.burst == Some(b.index) && s.is_ok())
-                    .filter_map(|s| s.ready_at_us)
-                    .collect();
-                if ready.is_empty() {
+                // Ready times of the ok replicas, give-up times of the failed ones.
+                let replica = |ok: bool| {
+                    record
+                        .samples
+                        .iter()
+                        .filter(move |s| s.burst == Some(b.index) && s.is_ok() == ok)
+                        .map(move |s| if ok { s.ready_at_us } else { s.finished_at_us })
+                };
+                let mut ready: Vec<u64> = replica(true).flatten().collect();
+                let mut failed: Vec<u64> = replica(false).flatten().collect();
+                if ready.is_empty() && failed.is_empty() {
                     continue;
                 }
                 ready.sort_unstable();
+                failed.sort_unstable();
                 replicas = replicas.max(b.replicas).max(ready.len());
+                // A burst with no ready replica never reached capacity: it sorts last.
                 let full = b
                     .full_ready_us
-                    .unwrap_or_else(|| ready.last().copied().unwrap_or(0));
+                    .unwrap_or_else(|| ready.last().copied().unwrap_or(u64::MAX));
                 mine.push((
                     full,
                     Curve {
                         variant: vi,
                         ready,
+                        failed,
                         median: false,
                     },
                 ));
@@ -85,7 +94,8 @@ impl BurstCapacity {
         }
         let max = curves
             .iter()
-            .filter_map(|c| c.ready.last().copied())
+            .flat_map(|c| c.ready.last().into_iter().chain(c.failed.last()))
+            .copied()
             .max()? as f64;
         let unit = TimeUnit::for_max_us(max);
         let axis = Axis::linear_from_zero(unit.of(max));
@@ -132,6 +142,13 @@ impl Plot for BurstCapacity {
             Swatch::Dashed(BLACK),
             format!("full capacity ({} replicas)", self.replicas),
         ));
+        let failed: usize = self.curves.iter().map(|c| c.failed.len()).sum();
+        if failed > 0 {
+            legend.push((
+                Swatch::Cross(style::FAILED),
+                format!("failed replica, when it gave up ({failed})"),
+            ));
+        }
         let body = style::frame(root, &self.title(), &legend)?;
 
         let top = self.replicas as f64 * 1.08 + 0.2;
@@ -178,6 +195,19 @@ impl Plot for BurstCapacity {
                 }
                 chart.draw_series(LineSeries::new(pts, style)).map_err(de)?;
             }
+        }
+        // Failed replicas on their burst's curve, at the moment they gave up.
+        for c in &self.curves {
+            let color = if c.median {
+                style::FAILED
+            } else {
+                style::lighten(style::FAILED, 0.4)
+            };
+            let marks = c.failed.iter().map(|&us| {
+                let ready = c.ready.partition_point(|&r| r <= us) as f64;
+                Cross::new((self.unit.of(us as f64), ready), 6, color.stroke_width(2))
+            });
+            chart.draw_series(marks).map_err(de)?;
         }
         // On top: curves that reached capacity end on it.
         chart

@@ -8,6 +8,7 @@
 mod burst;
 mod cdf;
 mod cost;
+mod faults;
 mod history;
 mod layers;
 mod phases;
@@ -37,7 +38,8 @@ static FONT: &[u8] = include_bytes!("../../../assets/fonts/DejaVuSans.ttf");
 /// One rendered chart.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Chart {
-    /// File stem: `phases`, `cdf-total`, `cdf-pull`, `burst-capacity`, `size-vs-pull`, `layers`.
+    /// File stem: `phases`, `cdf-total`, `cdf-pull`, `burst-capacity`, `size-vs-pull`, `layers`,
+    /// `faults`.
     pub name: String,
     /// Human title, as drawn on the chart.
     pub title: String,
@@ -94,7 +96,8 @@ pub(crate) trait Plot {
 
 /// Renders every chart that `record` has data for, in a fixed order.
 ///
-/// Charts without data (no successful samples, no bursts, no layer timings) are left out.
+/// Charts without data (no successful samples, no bursts, no layer timings, no failure, fault
+/// or retry) are left out.
 pub fn render_all(record: &RunRecord) -> Result<Vec<Chart>, ChartError> {
     render_all_analyzed(record, &analysis::analyze(record))
 }
@@ -122,6 +125,9 @@ pub fn render_all_analyzed(
     }
     if let Some(p) = layers::Layers::new(record) {
         charts.push(render("layers", &p.title(), &p)?);
+    }
+    if let Some(p) = faults::Faults::new(record) {
+        charts.push(render("faults", &p.title(), &p)?);
     }
     Ok(charts)
 }

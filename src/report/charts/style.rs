@@ -122,6 +122,19 @@ pub(crate) fn fmt_bytes(b: f64) -> String {
     }
 }
 
+/// The colour of failures, in every chart.
+pub(crate) const FAILED: RGBColor = RGBColor(0xd6, 0x27, 0x28);
+
+/// `text` cut to at most `max` characters, the cut marked with `…`.
+pub(crate) fn truncate(text: &str, max: usize) -> String {
+    if text.chars().count() <= max {
+        return text.to_string();
+    }
+    let mut out: String = text.chars().take(max.saturating_sub(1)).collect();
+    out.push('…');
+    out
+}
+
 /// A linear or logarithmic value axis with ticks on 1-2-5 values.
 #[derive(Debug, Clone)]
 pub(crate) struct Axis {
@@ -339,6 +352,8 @@ pub(crate) enum Swatch {
     Dot(RGBColor),
     /// A triangle marker.
     Triangle(RGBColor),
+    /// A cross marker (failures).
+    Cross(RGBColor),
 }
 
 /// Fills `root` white, draws the title and a legend above the plot, and returns the plot area.
@@ -421,6 +436,10 @@ pub(crate) fn frame<DB: DrawingBackend>(
                 }
                 Swatch::Triangle(c) => {
                     root.draw(&TriangleMarker::new((x + SWATCH / 2, mid), 7, c.filled()))
+                        .map_err(de)?;
+                }
+                Swatch::Cross(c) => {
+                    root.draw(&Cross::new((x + SWATCH / 2, mid), 6, c.stroke_width(3)))
                         .map_err(de)?;
                 }
             }

@@ -126,7 +126,11 @@ fn degenerate_runs_do_not_panic() {
         v.wire_floor_us = None;
     }
     let charts = render_all(&record).unwrap();
-    assert!(charts.is_empty(), "{:?}", names(&charts));
+    // Only the failures are left to show.
+    assert_eq!(names(&charts), ["faults"]);
+    assert!(chart(&charts, "faults")
+        .svg
+        .contains("failed: 6× start: boom"));
 
     // Garbled histograms, no summaries: recomputed from the samples.
     let mut record = fixture("run-quickstart.json");
@@ -161,6 +165,171 @@ fn write_report_writes_svg_and_png() {
     assert!(out.join("layers.png").is_file());
 }
 
+/// Registry counts with `faults` resets and `retries` retries.
+fn counts(faults: u64, retries: u64) -> crate::registry::RegistryCounts {
+    let mut c = crate::registry::RegistryCounts {
+        requests: 12,
+        retries,
+        ..Default::default()
+    };
+    if faults > 0 {
+        c.faults.insert(crate::registry::FaultKind::Reset, faults);
+    }
+    c
+}
+
+/// A failed pull as Docker reports a 429, with the image reference in front.
+fn failed_pull(why: &str) -> crate::results::Outcome {
+    crate::results::Outcome::Failed {
+        phase: crate::results::Phase::Pull,
+        message: format!("pull 127.0.0.1:40719/coldbench/full-like:latest: {why}"),
+    }
+}
+
+const RATE_LIMITED: &str = "toomanyrequests: You have reached your pull rate limit. You may increase the limit by authenticating and upgrading: https://www.docker.com/increase-rate-limit";
+
+fn faults_svg(record: &RunRecord) -> Option<String> {
+    let charts = render_all(record).unwrap();
+    charts
+        .iter()
+        .find(|c| c.name == "faults")
+        .map(|c| c.svg.clone())
+}
+
+#[test]
+fn faults_chart_only_with_failures_faults_or_retries() {
+    let clean = fixture("run-quickstart.json");
+    assert!(faults_svg(&clean).is_none());
+    // Registry counts without a fault or retry are clean.
+    let mut record = clean.clone();
+    record.samples[0].registry = Some(counts(0, 0));
+    assert!(faults_svg(&record).is_none());
+    // A fault, a retry alone, a failure: each draws it, after the other charts.
+    for change in 0..3 {
+        let mut record = clean.clone();
+        match change {
+            0 => record.samples[0].registry = Some(counts(1, 1)),
+            1 => record.samples[0].registry = Some(counts(0, 1)),
+            _ => record.samples[0].outcome = failed_pull("EOF"),
+        }
+        let charts = render_all(&record).unwrap();
+        assert_eq!(names(&charts).last(), Some(&"faults"), "change {change}");
+        assert_pngs(&charts);
+    }
+    // A faulted warm-up is not measured.
+    let mut record = clean.clone();
+    record.samples[0].warmup = true;
+    record.samples[0].registry = Some(counts(2, 2));
+    assert!(faults_svg(&record).is_none());
+}
+
+/// The quickstart with a flaky registry: faulted samples 5 s slower, two rate-limited failures.
+fn flaky_quickstart() -> RunRecord {
+    let mut record = fixture("run-quickstart.json");
+    for (k, s) in record.samples.iter_mut().enumerate() {
+        match k {
+            0 | 3 => {
+                s.registry = Some(counts(1, 1));
+                s.phases.pull_us = s.phases.pull_us.map(|p| p + 5_000_000);
+            }
+            1 | 4 => {
+                s.outcome = failed_pull(RATE_LIMITED);
+                s.phases = Default::default();
+            }
+            _ => s.registry = Some(counts(0, 0)),
+        }
+    }
+    record
+}
+
+#[test]
+fn faults_chart_shows_classes_reasons_and_cost() {
+    let svg = faults_svg(&flaky_quickstart()).unwrap();
+    assert!(svg.contains("Registry faults"), "title");
+    assert!(svg.contains("faulted or retried, still ok (2)"));
+    assert!(svg.contains("clean: no fault, no retry (2)"));
+    // The reason without the image reference, clipped.
+    assert!(svg.contains("failed: 2× pull: toomanyrequests: You have reached"));
+    assert!(!svg.contains("127.0.0.1:40719"));
+    assert!(!svg.contains("increase-rate-limit"));
+    assert!(svg.contains('…'));
+    // Single-engine failures have no give-up time: they sit in the gutter.
+    assert!(svg.contains("unknown"));
+    assert!(svg.contains("at p50"), "cost of the faults");
+}
+
+#[test]
+fn faults_chart_is_deterministic() {
+    let record = flaky_quickstart();
+    let a = render_all(&record).unwrap();
+    let b = render_all(&record).unwrap();
+    assert_eq!(chart(&a, "faults"), chart(&b, "faults"));
+}
+
+#[test]
+fn faults_chart_many_samples_long_names_many_reasons() {
+    let mut record = flaky_quickstart();
+    let long = "a-variant-with-a-very-long-name-that-would-eat-the-chart".to_string();
+    let old = record.variants[0].name.clone();
+    record.variants[0].name = long.clone();
+    let template = record.samples.clone();
+    record.samples.clear();
+    for k in 0..200 {
+        let mut s = template[k % template.len()].clone();
+        s.index = k;
+        if s.variant == old {
+            s.variant = long.clone();
+        }
+        if k % 7 == 0 {
+            s.outcome = failed_pull(&format!("reason number {}", k % 5));
+        }
+        record.samples.push(s);
+    }
+    let charts = render_all(&record).unwrap();
+    assert_pngs(&charts);
+    let svg = &chart(&charts, "faults").svg;
+    assert!(!svg.contains(&long), "long names are clipped");
+    assert!(svg.contains("for other reasons"));
+}
+
+/// The burst fixture with two replicas of its first burst rate-limited half-way to ready.
+fn flaky_burst() -> RunRecord {
+    let mut record = fixture("run-burst.json");
+    let first = record.bursts[0].index;
+    for s in record
+        .samples
+        .iter_mut()
+        .filter(|s| s.burst == Some(first))
+        .take(2)
+    {
+        s.outcome = failed_pull(RATE_LIMITED);
+        s.finished_at_us = s.ready_at_us.map(|r| r / 2);
+        s.ready_at_us = None;
+    }
+    record
+}
+
+#[test]
+fn burst_chart_marks_failed_replicas() {
+    let record = fixture("run-burst.json");
+    let svg = chart(&render_all(&record).unwrap(), "burst-capacity")
+        .svg
+        .clone();
+    assert!(!svg.contains("failed replica"));
+    assert!(faults_svg(&record).is_none());
+
+    let charts = render_all(&flaky_burst()).unwrap();
+    let svg = &chart(&charts, "burst-capacity").svg;
+    assert!(
+        svg.contains("failed replica, when it gave up (2)"),
+        "legend"
+    );
+    // Burst replicas know when they gave up: no gutter in the faults chart.
+    let faults = &chart(&charts, "faults").svg;
+    assert!(faults.contains("failed: 2× pull: toomanyrequests"));
+    assert!(!faults.contains("unknown"));
+}
+
 /// Writes every fixture's charts to `$COLDBENCH_CHARTS_OUT/<fixture>/` for looking at them:
 /// `COLDBENCH_CHARTS_OUT=/tmp/charts cargo test dump_fixture_charts -- --ignored`.
 #[test]
@@ -173,5 +342,13 @@ fn dump_fixture_charts() {
         let dir = std::path::Path::new(&out).join(file);
         std::fs::create_dir_all(&dir).unwrap();
         crate::report::files::write_report(&fixture(&format!("{file}.json")), &dir).unwrap();
+    }
+    for (name, record) in [
+        ("flaky-quickstart", flaky_quickstart()),
+        ("flaky-burst", flaky_burst()),
+    ] {
+        let dir = std::path::Path::new(&out).join(name);
+        std::fs::create_dir_all(&dir).unwrap();
+        crate::report::files::write_report(&record, &dir).unwrap();
     }
 }
