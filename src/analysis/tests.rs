@@ -39,6 +39,7 @@ fn sample(variant: &str, total: u64) -> Sample {
         finished_at_us: None,
         pod: None,
         registry: None,
+        probe: None,
     }
 }
 

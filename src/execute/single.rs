@@ -28,13 +28,13 @@ pub async fn cold_start(
     let pull = variant.pull_spec(registry);
     let mut phases = PhaseTimes::default();
     let t0 = Instant::now();
-    let (layers, outcome) = match ex.driver.pull(NODE, &pull).await {
+    let (layers, outcome, probe) = match ex.driver.pull(NODE, &pull).await {
         Err(message) => {
             let outcome = Outcome::Failed {
                 phase: Phase::Pull,
                 message: format!("pull {}: {message}", pull.reference),
             };
-            (Vec::new(), outcome)
+            (Vec::new(), outcome, None)
         }
         Ok(engine_layers) => {
             phases.pull_us = Some(micros(t0.elapsed()));
@@ -67,7 +67,7 @@ pub async fn cold_start(
             phases.start_us = replica.phases.start_us;
             phases.first_request_us = replica.phases.first_request_us;
             phases.total_us = replica.ready_at.map(|at| micros(at - t0));
-            (layers, replica.outcome)
+            (layers, replica.outcome, replica.probe)
         }
     };
     let after = ex.bytes.served(NODE);
@@ -94,6 +94,7 @@ pub async fn cold_start(
         finished_at_us: None,
         pod: None,
         registry: counts,
+        probe,
     })
 }
 
