@@ -37,6 +37,7 @@ fn sample(variant: &str, i: u64) -> Sample {
         finished_at_us: None,
         pod: None,
         registry: None,
+        probe: None,
     }
 }
 

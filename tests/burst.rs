@@ -48,6 +48,22 @@ fn can_start_nodes() -> bool {
     ok
 }
 
+/// An ok replica on Docker nodes carries its probe's record: at least one attempt, a gap
+/// exactly when an attempt was refused first, and a gap no longer than the whole first request
+/// (both attempts it spans started after the container's start returned).
+fn assert_probe_recorded(s: &coldbench::results::Sample) {
+    let probe = s.probe.unwrap_or_else(|| panic!("no probe record: {s:?}"));
+    assert!(probe.attempts >= 1, "{probe:?}");
+    assert_eq!(probe.gap_us.is_some(), probe.attempts > 1, "{probe:?}");
+    let first_request = s.phases.first_request_us.unwrap();
+    if let Some(gap) = probe.gap_us {
+        assert!(
+            gap <= first_request,
+            "gap {gap} µs > first_request {first_request} µs"
+        );
+    }
+}
+
 #[test]
 fn two_nodes_pull_concurrently_through_one_egress() {
     let Some(_docker) = common::docker() else {
@@ -74,6 +90,7 @@ fn two_nodes_pull_concurrently_through_one_egress() {
         assert!(s.is_ok(), "{:?}", s.outcome);
         assert!(s.cold);
         assert!(s.ready_at_us.is_some() && s.replica.is_some());
+        assert_probe_recorded(s);
     }
     let nodes: std::collections::BTreeSet<usize> = record.samples.iter().map(|s| s.node).collect();
     assert_eq!(nodes.len(), 2, "spread over both nodes");

@@ -36,7 +36,7 @@ pub use compare::{Comparison, Ratio};
 pub use context::Context;
 pub use histograms::Recorder;
 pub use samples::{is_summarized, summarized, Counts};
-pub use variant::{Floor, FloorKind, VariantAnalysis};
+pub use variant::{Floor, FloorKind, ProbeGaps, VariantAnalysis};
 pub use warnings::Warning;
 
 use crate::results::RunRecord;

@@ -39,6 +39,7 @@ fn sample(variant: &str, total: u64) -> Sample {
         finished_at_us: None,
         pod: None,
         registry: None,
+        probe: None,
     }
 }
 
@@ -322,4 +323,31 @@ fn full_capacity_needs_every_replica() {
     // Without finished_at_us the window ends at the last ready replica: 1 + 2 + 2.
     assert!((m.capacity_seconds_lost - 5.0).abs() < 1e-9, "{m:?}");
     assert_eq!(burst_milestones(&[]), Milestones::default());
+}
+
+#[test]
+fn probe_gaps_summarize_only_samples_with_a_gap() {
+    use crate::results::ProbeRecord;
+    let probed = |gap_us: Option<u64>| {
+        let mut s = sample("a", 1000);
+        s.probe = Some(ProbeRecord {
+            attempts: if gap_us.is_some() { 3 } else { 1 },
+            gap_us,
+        });
+        s
+    };
+    let samples = [
+        probed(Some(300)),
+        probed(Some(900)),
+        probed(None),
+        sample("a", 1000),
+    ];
+    let refs: Vec<&Sample> = samples.iter().collect();
+    let g = ProbeGaps::of(&refs).unwrap();
+    assert_eq!((g.samples, g.p50_us, g.max_us), (2, 300, 900));
+    assert_eq!(
+        ProbeGaps::of(&refs[2..]),
+        None,
+        "no gap recorded: nothing to show"
+    );
 }

@@ -26,6 +26,32 @@ pub struct Floor {
     pub kind: FloorKind,
 }
 
+/// The first-request probe's resolution over a variant's summarized samples.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ProbeGaps {
+    /// Samples whose probe was refused at least once before the answer (so have a gap).
+    pub samples: usize,
+    /// p50 of the gaps (µs).
+    pub p50_us: u64,
+    /// The largest gap (µs): no sample's `first_request` is late by more (plus one round trip).
+    pub max_us: u64,
+}
+
+impl ProbeGaps {
+    /// Over the samples that recorded a gap; `None` when none did (kube, sim, old records).
+    pub fn of(samples: &[&Sample]) -> Option<ProbeGaps> {
+        let gaps: Vec<u64> = samples
+            .iter()
+            .filter_map(|s| s.probe.and_then(|p| p.gap_us))
+            .collect();
+        Some(ProbeGaps {
+            samples: gaps.len(),
+            p50_us: percentile(&gaps, 0.5)?,
+            max_us: gaps.iter().copied().max()?,
+        })
+    }
+}
+
 /// Everything computed for one variant.
 #[derive(Debug, Clone, PartialEq)]
 pub struct VariantAnalysis {
@@ -47,6 +73,8 @@ pub struct VariantAnalysis {
     pub relative: Option<Ratio>,
     /// Its measured bursts, if any.
     pub burst: Option<BurstStats>,
+    /// The first-request probe's resolution, when its driver probed.
+    pub probe_gaps: Option<ProbeGaps>,
 }
 
 impl VariantAnalysis {
@@ -84,6 +112,7 @@ impl VariantAnalysis {
             download_p50_us: download_p50(&samples),
             relative: None,
             burst,
+            probe_gaps: ProbeGaps::of(&samples),
         }
     }
 }

@@ -23,7 +23,7 @@ use async_trait::async_trait;
 use tokio::time::Instant;
 
 use crate::progress::Progress;
-use crate::results::{EngineContext, LayerTiming, StoredImage};
+use crate::results::{EngineContext, LayerTiming, ProbeRecord, StoredImage};
 use crate::scenario::{DriverKind, ReadySpec, Scenario};
 
 /// Label put on every container the harness creates, valued with the run id.
@@ -93,6 +93,25 @@ pub struct NodeRequest {
     pub count: usize,
 }
 
+/// A container's first expected answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Answered {
+    /// When it arrived.
+    pub at: Instant,
+    /// The probe's attempts and resolution, for drivers that probe the container themselves.
+    pub probe: Option<ProbeRecord>,
+}
+
+impl Answered {
+    /// An answer from a probe on this process's monotonic clock.
+    pub fn probed(ready: &crate::measure::probe::Ready) -> Answered {
+        Answered {
+            at: Instant::from_std(ready.at),
+            probe: Some(ready.record()),
+        }
+    }
+}
+
 /// Errors a driver reports outside a sample (a failing sample keeps its own message).
 #[derive(Debug, thiserror::Error)]
 pub enum DriverError {
@@ -131,9 +150,10 @@ pub trait Driver: Send + Sync {
     async fn create(&self, node: usize, container: &ContainerSpec) -> Result<(), String>;
     /// Starts a created container; returns when the engine says it started.
     async fn start(&self, node: usize, container: &ContainerSpec) -> Result<(), String>;
-    /// Waits until the started container gives its first expected answer; returns that instant,
-    /// or why it never did (timeout, the container exited).
-    async fn wait_ready(&self, node: usize, container: &ContainerSpec) -> Result<Instant, String>;
+    /// Waits until the started container gives its first expected answer; returns that instant
+    /// (with the probe's resolution when the driver probed), or why it never did (timeout, the
+    /// container exited).
+    async fn wait_ready(&self, node: usize, container: &ContainerSpec) -> Result<Answered, String>;
     /// Removes a container (forced); failures are logged, not returned.
     async fn remove(&self, node: usize, container: &str);
     /// Removes every container of `run_id` on the node (after an interrupt or an error).

@@ -12,7 +12,7 @@ use crate::analysis::{burst_floor_us, burst_milestones};
 use crate::driver::{ContainerSpec, PullSpec};
 use crate::measure::micros;
 use crate::plan::{Slot, Step};
-use crate::results::{now_utc, BurstRecord, Outcome, Phase, PhaseTimes, Sample};
+use crate::results::{now_utc, BurstRecord, Outcome, Phase, PhaseTimes, ProbeRecord, Sample};
 
 /// When a node's pull finished, or why it failed.
 type Pulled = Option<Result<Instant, String>>;
@@ -23,6 +23,7 @@ struct Measured {
     phases: PhaseTimes,
     outcome: Outcome,
     ready_at: Option<Instant>,
+    probe: Option<ProbeRecord>,
     finished_at: Instant,
 }
 
@@ -95,6 +96,7 @@ pub async fn burst(
                 finished_at_us: Some(micros(m.finished_at - t0)),
                 pod: None,
                 registry: node_counts.get(m.slot.node).cloned().flatten(),
+                probe: m.probe,
             }
         })
         .collect();
@@ -187,11 +189,11 @@ impl NodeBurst<'_> {
             }
         };
         let mut phases = PhaseTimes::default();
-        let (outcome, ready_at) = match pulled {
+        let (outcome, ready_at, probe) = match pulled {
             Err(message) => {
                 let phase = Phase::Pull;
                 let message = format!("pull {}: {message}", self.pull.reference);
-                (Outcome::Failed { phase, message }, None)
+                (Outcome::Failed { phase, message }, None, None)
             }
             Ok(pulled_at) => {
                 phases.pull_us = Some(micros(pulled_at.saturating_duration_since(requested)));
@@ -206,7 +208,7 @@ impl NodeBurst<'_> {
                 phases.start_us = r.phases.start_us;
                 phases.first_request_us = r.phases.first_request_us;
                 phases.total_us = r.ready_at.map(|at| micros(at - requested));
-                (r.outcome, r.ready_at)
+                (r.outcome, r.ready_at, r.probe)
             }
         };
         Measured {
@@ -214,6 +216,7 @@ impl NodeBurst<'_> {
             phases,
             outcome,
             ready_at,
+            probe,
             finished_at: Instant::now(),
         }
     }

@@ -154,6 +154,7 @@ fn failed_sample(variant: &VariantJob, step: &Step, index: usize, message: Strin
         finished_at_us: None,
         pod: None,
         registry: None,
+        probe: None,
     }
 }
 
@@ -217,6 +218,7 @@ pub async fn cold_start(
         finished_at_us: Some(micros(ended.saturating_duration_since(t0))),
         pod: Some(pod),
         registry: counts,
+        probe: None,
     })
 }
 
@@ -332,6 +334,7 @@ pub async fn burst(
                 finished_at_us: Some(since(last)),
                 pod: Some(pod),
                 registry: counts.clone(),
+                probe: None,
             }
         })
         .collect();

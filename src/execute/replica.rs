@@ -5,7 +5,7 @@ use tokio::time::Instant;
 
 use crate::driver::{ContainerSpec, Driver};
 use crate::measure::micros;
-use crate::results::{Outcome, Phase, PhaseTimes};
+use crate::results::{Outcome, Phase, PhaseTimes, ProbeRecord};
 
 /// What became of one replica.
 #[derive(Debug, Clone)]
@@ -16,6 +16,8 @@ pub struct Replica {
     pub outcome: Outcome,
     /// When the first expected answer arrived.
     pub ready_at: Option<Instant>,
+    /// The probe's attempts and resolution, when the driver probed.
+    pub probe: Option<ProbeRecord>,
 }
 
 fn failed(phase: Phase, message: String) -> Outcome {
@@ -32,6 +34,7 @@ pub async fn start_replica(driver: &dyn Driver, node: usize, container: &Contain
             phases,
             outcome: failed(Phase::Create, e),
             ready_at: None,
+            probe: None,
         };
     }
     phases.create_us = Some(micros(t.elapsed()));
@@ -41,23 +44,26 @@ pub async fn start_replica(driver: &dyn Driver, node: usize, container: &Contain
             phases,
             outcome: failed(Phase::Start, e),
             ready_at: None,
+            probe: None,
         };
     }
     let started = Instant::now();
     phases.start_us = Some(micros(started - t));
     match driver.wait_ready(node, container).await {
-        Ok(at) => {
-            phases.first_request_us = Some(micros(at.saturating_duration_since(started)));
+        Ok(answered) => {
+            phases.first_request_us = Some(micros(answered.at.saturating_duration_since(started)));
             Replica {
                 phases,
                 outcome: Outcome::Ok,
-                ready_at: Some(at),
+                ready_at: Some(answered.at),
+                probe: answered.probe,
             }
         }
         Err(e) => Replica {
             phases,
             outcome: failed(Phase::FirstRequest, e),
             ready_at: None,
+            probe: None,
         },
     }
 }
@@ -68,5 +74,6 @@ pub fn no_port(e: &std::io::Error) -> Replica {
         phases: PhaseTimes::default(),
         outcome: failed(Phase::Create, format!("no free port on 127.0.0.1: {e}")),
         ready_at: None,
+        probe: None,
     }
 }

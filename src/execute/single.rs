@@ -28,13 +28,13 @@ pub async fn cold_start(
     let pull = variant.pull_spec(registry);
     let mut phases = PhaseTimes::default();
     let t0 = Instant::now();
-    let (layers, outcome, ended) = match ex.driver.pull(NODE, &pull).await {
+    let (layers, outcome, ended, probe) = match ex.driver.pull(NODE, &pull).await {
         Err(message) => {
             let outcome = Outcome::Failed {
                 phase: Phase::Pull,
                 message: format!("pull {}: {message}", pull.reference),
             };
-            (Vec::new(), outcome, Instant::now())
+            (Vec::new(), outcome, Instant::now(), None)
         }
         Ok(engine_layers) => {
             phases.pull_us = Some(micros(t0.elapsed()));
@@ -69,7 +69,7 @@ pub async fn cold_start(
             phases.start_us = replica.phases.start_us;
             phases.first_request_us = replica.phases.first_request_us;
             phases.total_us = replica.ready_at.map(|at| micros(at - t0));
-            (layers, replica.outcome, ended)
+            (layers, replica.outcome, ended, replica.probe)
         }
     };
     let after = ex.bytes.served(NODE);
@@ -96,6 +96,7 @@ pub async fn cold_start(
         finished_at_us: Some(micros(ended.saturating_duration_since(t0))),
         pod: None,
         registry: counts,
+        probe,
     })
 }
 

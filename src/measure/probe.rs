@@ -11,6 +11,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use crate::results::ProbeRecord;
+
 /// Pause between attempts.
 const POLL_INTERVAL: Duration = Duration::from_micros(250);
 
@@ -41,8 +43,32 @@ pub struct ProbeError {
     last: String,
 }
 
-/// Polls until the expected status arrives; returns the instant it did.
-pub fn wait_ready(spec: &ProbeSpec) -> Result<Instant, ProbeError> {
+/// The first expected answer and how precisely the probe located it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Ready {
+    /// When the expected answer arrived.
+    pub at: Instant,
+    /// Attempts made, the successful one included (≥ 1).
+    pub attempts: u64,
+    /// Start of the last unsuccessful attempt → start of the successful one: the server began
+    /// answering somewhere in this gap, so `at` is late by at most this much (plus the
+    /// successful request's own round trip). `None` when the first attempt succeeded.
+    pub gap: Option<Duration>,
+}
+
+impl Ready {
+    /// What a sample keeps of it.
+    pub fn record(&self) -> ProbeRecord {
+        ProbeRecord {
+            attempts: self.attempts,
+            gap_us: self.gap.map(super::micros),
+        }
+    }
+}
+
+/// Polls until the expected status arrives; returns the instant it did and the probe's
+/// resolution.
+pub fn wait_ready(spec: &ProbeSpec) -> Result<Ready, ProbeError> {
     let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, spec.port));
     let request = format!(
         "GET {} HTTP/1.1\r\nHost: 127.0.0.1:{}\r\nUser-Agent: coldbench\r\nConnection: close\r\n\r\n",
@@ -51,6 +77,7 @@ pub fn wait_ready(spec: &ProbeSpec) -> Result<Instant, ProbeError> {
     let deadline = Instant::now() + spec.timeout;
     let mut attempts = 0;
     let mut last = String::from("no attempt");
+    let mut last_attempt: Option<Instant> = None;
     let cancelled = || {
         spec.cancel
             .as_ref()
@@ -58,11 +85,19 @@ pub fn wait_ready(spec: &ProbeSpec) -> Result<Instant, ProbeError> {
     };
     while Instant::now() < deadline && !cancelled() {
         attempts += 1;
+        let began = Instant::now();
         match ask(addr, &request) {
-            Ok(status) if status == spec.status => return Ok(Instant::now()),
+            Ok(status) if status == spec.status => {
+                return Ok(Ready {
+                    at: Instant::now(),
+                    attempts,
+                    gap: last_attempt.map(|prev| began - prev),
+                })
+            }
             Ok(status) => last = format!("HTTP {status}"),
             Err(e) => last = e.to_string(),
         }
+        last_attempt = Some(began);
         std::thread::sleep(POLL_INTERVAL);
     }
     Err(ProbeError {
@@ -78,7 +113,7 @@ pub fn wait_ready(spec: &ProbeSpec) -> Result<Instant, ProbeError> {
 /// Async wrapper: runs [`wait_ready`] on a dedicated thread (never tokio's blocking pool, so a
 /// probe never waits for a pool thread busy with file I/O). Dropping the future does not stop
 /// the thread: it ends at the spec's timeout or when `cancel` is set.
-pub async fn wait_ready_async(spec: ProbeSpec) -> Result<Instant, ProbeError> {
+pub async fn wait_ready_async(spec: ProbeSpec) -> Result<Ready, ProbeError> {
     let fallback = spec.clone();
     let (tx, rx) = tokio::sync::oneshot::channel();
     let spawned = std::thread::Builder::new()
@@ -155,7 +190,14 @@ mod tests {
         };
         let t0 = Instant::now();
         let ready = wait_ready(&spec).unwrap();
-        assert!(ready - t0 >= Duration::from_millis(50));
+        assert!(ready.at - t0 >= Duration::from_millis(50));
+        // The server came up after several refused attempts: the gap is recorded, and it is
+        // at least the pause between attempts and at most the time the probe ran (physics
+        // bounds only; the machine is noisy).
+        assert!(ready.attempts > 1, "{ready:?}");
+        let gap = ready.gap.expect("a gap after refused attempts");
+        assert!(gap >= POLL_INTERVAL, "{gap:?}");
+        assert!(gap <= ready.at - t0, "{gap:?} > {:?}", ready.at - t0);
         server.join().unwrap();
     }
 
@@ -191,6 +233,30 @@ mod tests {
             assert!(t0.elapsed() < Duration::from_secs(1), "{:?}", t0.elapsed());
             busy.await.unwrap();
         });
+        server.join().unwrap();
+    }
+
+    #[test]
+    fn a_server_already_up_answers_the_first_attempt_without_a_gap() {
+        let listener = std::net::TcpListener::bind(("127.0.0.1", 0)).unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let server = std::thread::spawn(move || {
+            let (mut s, _) = listener.accept().unwrap();
+            let mut buf = [0u8; 512];
+            let _ = s.read(&mut buf);
+            s.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n")
+                .unwrap();
+        });
+        let spec = ProbeSpec {
+            port,
+            path: "/".into(),
+            status: 200,
+            timeout: Duration::from_secs(5),
+            cancel: None,
+        };
+        let ready = wait_ready(&spec).unwrap();
+        assert_eq!((ready.attempts, ready.gap), (1, None));
+        assert_eq!(ready.record().gap_us, None);
         server.join().unwrap();
     }
 

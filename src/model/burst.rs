@@ -227,6 +227,7 @@ fn as_samples(replicas: &[ReplicaTimes]) -> Vec<Sample> {
             finished_at_us: Some(r.ready_us),
             pod: None,
             registry: None,
+            probe: None,
         })
         .collect()
 }

@@ -63,6 +63,7 @@ pub fn render_analyzed(record: &RunRecord, analysis: &Analysis) -> String {
             let _ = writeln!(out, "  no successful samples");
         } else {
             phases(&mut out, a);
+            probe_line(&mut out, a);
         }
         if let Some(b) = &a.burst {
             burst_lines(&mut out, b);
@@ -158,6 +159,21 @@ fn phases(out: &mut String, a: &VariantAnalysis) {
                 us(d)
             );
         }
+    }
+}
+
+/// How precisely the first request was located: the probe's gap before its answering attempt.
+fn probe_line(out: &mut String, a: &VariantAnalysis) {
+    if let Some(g) = &a.probe_gaps {
+        let _ = writeln!(
+            out,
+            "    {:<13}{:>10}{:>22}   (probe resolution, {} sample{})",
+            "probe gap",
+            us(g.p50_us),
+            us(g.max_us),
+            g.samples,
+            plural(g.samples)
+        );
     }
 }
 

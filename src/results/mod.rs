@@ -22,7 +22,7 @@ pub use burst::BurstRecord;
 pub use context::{EngineContext, HostContext};
 pub use image::{LayerInfo, StoredImage};
 pub use pod::PodRecord;
-pub use sample::{LayerTiming, Outcome, Phase, PhaseTimes, Sample};
+pub use sample::{LayerTiming, Outcome, Phase, PhaseTimes, ProbeRecord, Sample};
 pub use summary::Summary;
 pub use timestamp::now_utc;
 

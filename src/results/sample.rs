@@ -98,6 +98,18 @@ impl LayerTiming {
     }
 }
 
+/// How the first-request probe found the answer: its resolution.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProbeRecord {
+    /// Attempts made, the successful one included.
+    pub attempts: u64,
+    /// µs from the start of the last unsuccessful attempt to the start of the successful one:
+    /// the server began answering within it, so `first_request` is late by at most this much.
+    /// Absent when the first attempt succeeded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gap_us: Option<u64>,
+}
+
 /// How a sample ended.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "status", rename_all = "snake_case")]
@@ -166,6 +178,10 @@ pub struct Sample {
     /// replica of a node carries its node's counts; on a cluster, the registry's.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub registry: Option<crate::registry::RegistryCounts>,
+    /// The first-request probe's attempts and resolution (drivers that probe the container
+    /// themselves: docker, containerd).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub probe: Option<ProbeRecord>,
 }
 
 impl Sample {

@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use coldbench::driver::{ContainerSpec, Driver, DriverError, NodeKind, PullSpec};
+use coldbench::driver::{Answered, ContainerSpec, Driver, DriverError, NodeKind, PullSpec};
 use coldbench::execute::{ByteCounter, InterruptTrigger};
 use coldbench::results::{EngineContext, LayerTiming};
 use tokio::time::{sleep, Instant};
@@ -186,7 +186,7 @@ impl Driver for TestDriver {
         Ok(())
     }
 
-    async fn wait_ready(&self, _: usize, container: &ContainerSpec) -> Result<Instant, String> {
+    async fn wait_ready(&self, _: usize, container: &ContainerSpec) -> Result<Answered, String> {
         if self
             .script
             .never_ready
@@ -197,7 +197,10 @@ impl Driver for TestDriver {
             return Err(format!("no answer within {:?}", container.ready.timeout.0));
         }
         sleep(self.script.first_request).await;
-        Ok(Instant::now())
+        Ok(Answered {
+            at: Instant::now(),
+            probe: None,
+        })
     }
 
     async fn remove(&self, _: usize, container: &str) {

@@ -286,6 +286,7 @@ pub(super) fn sample(variant: &str, total_us: u64) -> Sample {
         finished_at_us: None,
         pod: None,
         registry: None,
+        probe: None,
     }
 }
 

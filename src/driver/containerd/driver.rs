@@ -25,7 +25,7 @@ use super::sequence::{self, PodSpec, StartedPod};
 use super::Cri;
 use crate::driver::docker::is_harness_ref;
 use crate::driver::{
-    ContainerSpec, Driver, DriverError, NodeKind, NodeRequest, PullSpec, RUN_LABEL,
+    Answered, ContainerSpec, Driver, DriverError, NodeKind, NodeRequest, PullSpec, RUN_LABEL,
 };
 use crate::image::synth::PAUSE_REPOSITORY;
 use crate::measure::probe::{wait_ready_async, ProbeSpec};
@@ -381,7 +381,7 @@ impl Driver for ContainerdDriver {
             .map_err(|e| e.to_string())
     }
 
-    async fn wait_ready(&self, node: usize, container: &ContainerSpec) -> Result<Instant, String> {
+    async fn wait_ready(&self, node: usize, container: &ContainerSpec) -> Result<Answered, String> {
         let pod = self.pod(node, &container.name)?;
         let cri = self.node(node)?.cri();
         let cancel = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
@@ -394,7 +394,7 @@ impl Driver for ContainerdDriver {
         };
         let result = tokio::select! {
             probed = wait_ready_async(spec) => probed
-                .map(Instant::from_std)
+                .map(|ready| Answered::probed(&ready))
                 .map_err(|e| e.to_string()),
             exit = exited(cri, &pod.container_id) => Err(exit),
         };

@@ -177,7 +177,7 @@ pub async fn cold_start(
         })
         .await
         .map_err(|e| e.to_string())?;
-        let ready = Instant::from_std(ready);
+        let ready = Instant::from_std(ready.at);
         Ok::<_, String>(ColdStart {
             pull: pulled - t0,
             sandbox,

@@ -13,7 +13,7 @@ use bollard::query_parameters::{
 use bollard::Docker;
 use futures_util::StreamExt;
 
-use crate::driver::{ContainerSpec, DriverError, PullSpec, RUN_LABEL};
+use crate::driver::{Answered, ContainerSpec, DriverError, PullSpec, RUN_LABEL};
 use crate::measure::micros;
 use crate::measure::probe::{wait_ready_async, ProbeSpec};
 use crate::registry::REPO_PREFIX;
@@ -176,7 +176,7 @@ impl Engine {
     }
 
     /// Probes the container's port until the expected answer, or until it exits.
-    pub async fn wait_ready(&self, c: &ContainerSpec) -> Result<tokio::time::Instant, String> {
+    pub async fn wait_ready(&self, c: &ContainerSpec) -> Result<Answered, String> {
         let cancel = Arc::new(AtomicBool::new(false));
         let spec = ProbeSpec {
             port: c.port,
@@ -187,7 +187,7 @@ impl Engine {
         };
         let result = tokio::select! {
             probed = wait_ready_async(spec) => probed
-                .map(tokio::time::Instant::from_std)
+                .map(|ready| Answered::probed(&ready))
                 .map_err(|e| e.to_string()),
             exit = self.exited(&c.name) => Err(exit),
         };

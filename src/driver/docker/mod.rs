@@ -6,11 +6,10 @@ pub mod engine;
 
 use async_trait::async_trait;
 use futures_util::future::join_all;
-use tokio::time::Instant;
 
 use self::daemon::NodeDaemon;
 pub use self::engine::{connect, is_harness_ref, Engine};
-use super::{ContainerSpec, Driver, DriverError, NodeKind, NodeRequest, PullSpec};
+use super::{Answered, ContainerSpec, Driver, DriverError, NodeKind, NodeRequest, PullSpec};
 use crate::progress::Progress;
 use crate::results::{EngineContext, LayerTiming};
 use crate::scenario::{DockerSettings, NodeChoice};
@@ -170,7 +169,7 @@ impl Driver for DockerDriver {
         self.engine(node)?.start(&container.name).await
     }
 
-    async fn wait_ready(&self, node: usize, container: &ContainerSpec) -> Result<Instant, String> {
+    async fn wait_ready(&self, node: usize, container: &ContainerSpec) -> Result<Answered, String> {
         self.engine(node)?.wait_ready(container).await
     }
 

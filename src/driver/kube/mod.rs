@@ -33,7 +33,7 @@ use tokio::time::Instant;
 use self::connect::{Clients, NodeInfo};
 use self::objects::PodSettings;
 use super::cluster::{Cluster, PodRequest, PodTimeline, ScaleStep};
-use super::{ContainerSpec, Driver, DriverError, NodeKind, PullSpec};
+use super::{Answered, ContainerSpec, Driver, DriverError, NodeKind, PullSpec};
 use crate::progress::Progress;
 use crate::results::{EngineContext, LayerTiming};
 use crate::scenario::{ColdMode, KubeSettings};
@@ -159,7 +159,7 @@ impl Driver for KubeDriver {
         Err(STARTS_PODS_WHOLE.into())
     }
 
-    async fn wait_ready(&self, _: usize, _: &ContainerSpec) -> Result<Instant, String> {
+    async fn wait_ready(&self, _: usize, _: &ContainerSpec) -> Result<Answered, String> {
         Err(STARTS_PODS_WHOLE.into())
     }
 

@@ -103,6 +103,7 @@ impl Steps<'_> {
             finished_at_us: None,
             pod: None,
             registry: None,
+            probe: None,
         }
     }
 
@@ -161,6 +162,7 @@ impl Steps<'_> {
                     finished_at_us: Some(r.ready_us),
                     pod: None,
                     registry: None,
+                    probe: None,
                     ..self.sample(step, first + r.replica, phases)
                 }
             })

@@ -44,6 +44,7 @@ fn sample(index: usize, variant: &str, total_us: u64) -> Sample {
         finished_at_us: None,
         pod: None,
         registry: None,
+        probe: None,
     }
 }
 

@@ -97,9 +97,15 @@ impl Mark {
     }
 }
 
-/// When a failed sample gave up, µs after its pull request: known for burst replicas only.
+/// When a failed sample gave up, µs after its pull request (burst replicas: after their
+/// request; single cold starts: after the sample's start). Unknown in records before this
+/// release and in simulated ones.
 fn gave_up_us(s: &Sample) -> Option<u64> {
-    s.finished_at_us?.checked_sub(s.requested_at_us?)
+    match s.requested_at_us {
+        Some(requested) => s.finished_at_us?.checked_sub(requested),
+        None if s.burst.is_none() => s.finished_at_us,
+        None => None,
+    }
 }
 
 /// One variant's band.
