@@ -85,5 +85,10 @@ fn serving(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, serving);
+criterion_group! {
+    name = benches;
+    // No plots: criterion's plotters backend needs system fonts, which a CI machine may lack.
+    config = Criterion::default().without_plots();
+    targets = serving
+}
 criterion_main!(benches);

@@ -80,5 +80,10 @@ fn recorder(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, recorder);
+criterion_group! {
+    name = benches;
+    // No plots: criterion's plotters backend needs system fonts, which a CI machine may lack.
+    config = Criterion::default().without_plots();
+    targets = recorder
+}
 criterion_main!(benches);
