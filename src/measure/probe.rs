@@ -169,17 +169,21 @@ pub fn free_port() -> std::io::Result<u16> {
 mod tests {
     use super::*;
 
+    /// Accepts one connection on `listener` and answers it 200.
+    fn answer_once(listener: std::net::TcpListener) {
+        let (mut s, _) = listener.accept().unwrap();
+        let mut buf = [0u8; 512];
+        let _ = s.read(&mut buf);
+        s.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n")
+            .unwrap();
+    }
+
     #[test]
     fn waits_for_a_server_that_comes_up_late() {
         let port = free_port().unwrap();
         let server = std::thread::spawn(move || {
             std::thread::sleep(Duration::from_millis(50));
-            let l = std::net::TcpListener::bind(("127.0.0.1", port)).unwrap();
-            let (mut s, _) = l.accept().unwrap();
-            let mut buf = [0u8; 512];
-            let _ = s.read(&mut buf);
-            s.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n")
-                .unwrap();
+            answer_once(std::net::TcpListener::bind(("127.0.0.1", port)).unwrap());
         });
         let spec = ProbeSpec {
             port,
@@ -210,13 +214,7 @@ mod tests {
             .unwrap();
         let port = free_port().unwrap();
         let listener = std::net::TcpListener::bind(("127.0.0.1", port)).unwrap();
-        let server = std::thread::spawn(move || {
-            let (mut s, _) = listener.accept().unwrap();
-            let mut buf = [0u8; 512];
-            let _ = s.read(&mut buf);
-            s.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n")
-                .unwrap();
-        });
+        let server = std::thread::spawn(move || answer_once(listener));
         rt.block_on(async {
             // The only blocking thread is busy for 2 s.
             let busy = tokio::task::spawn_blocking(|| std::thread::sleep(Duration::from_secs(2)));
@@ -240,13 +238,7 @@ mod tests {
     fn a_server_already_up_answers_the_first_attempt_without_a_gap() {
         let listener = std::net::TcpListener::bind(("127.0.0.1", 0)).unwrap();
         let port = listener.local_addr().unwrap().port();
-        let server = std::thread::spawn(move || {
-            let (mut s, _) = listener.accept().unwrap();
-            let mut buf = [0u8; 512];
-            let _ = s.read(&mut buf);
-            s.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n")
-                .unwrap();
-        });
+        let server = std::thread::spawn(move || answer_once(listener));
         let spec = ProbeSpec {
             port,
             path: "/".into(),

@@ -16,13 +16,14 @@ use super::{blobs, manifests, upload_routes};
 /// (`[registry.faults]`) are decided first and the request is logged with the one it got.
 pub async fn handle(req: Request<Incoming>, shared: &Shared, lane: &Lane) -> Response<Body> {
     let head_only = req.method() == Method::HEAD;
-    if is_harness_own(&req) {
-        return match dispatch(req, shared, lane).await {
+    let route = routes::parse(req.uri().path());
+    if is_harness_own(route.as_ref()) {
+        return match dispatch(req, route, shared, lane).await {
             Ok(resp) => resp,
             Err(e) => reply::error(&e, head_only),
         };
     }
-    let (target, name) = fault_target(&req);
+    let (target, name) = fault_target(req.method(), route.as_ref());
     let ranged = req.headers().contains_key(hyper::header::RANGE);
     let scope = &lane.faults.scope;
     let decision = scope.next(target);
@@ -42,7 +43,7 @@ pub async fn handle(req: Request<Incoming>, shared: &Shared, lane: &Lane) -> Res
         let e = ApiError::injected(code);
         (reply::error(&e, head_only), Some(FaultKind::Error))
     } else {
-        let resp = match dispatch(req, shared, lane).await {
+        let resp = match dispatch(req, route, shared, lane).await {
             Ok(resp) => resp,
             Err(e) => reply::error(&e, head_only),
         };
@@ -83,21 +84,22 @@ fn cut(resp: Response<Body>, action: Action) -> (Response<Body>, Option<FaultKin
 
 /// True for the harness's own images (the CRI nodes' pause image): never faulted, logged or
 /// counted against the rate limit, since on a real cluster they come from another registry.
-fn is_harness_own(req: &Request<Incoming>) -> bool {
-    let prefix = crate::image::synth::PAUSE_REPOSITORY;
-    match routes::parse(req.uri().path()) {
-        Some(Route::Manifest { name, .. } | Route::Blob { name, .. }) => name == prefix,
+fn is_harness_own(route: Option<&Route>) -> bool {
+    match route {
+        Some(Route::Manifest { name, .. } | Route::Blob { name, .. }) => {
+            name == crate::image::synth::PAUSE_REPOSITORY
+        }
         _ => false,
     }
 }
 
 /// What a request is for the faults, and the manifest reference or blob digest it names.
-fn fault_target(req: &Request<Incoming>) -> (Target, String) {
-    let head = req.method() == Method::HEAD;
-    if req.method() != Method::GET && !head {
+fn fault_target(method: &Method, route: Option<&Route>) -> (Target, String) {
+    let head = method == Method::HEAD;
+    if method != Method::GET && !head {
         return (Target::Other, String::new());
     }
-    match routes::parse(req.uri().path()) {
+    match route {
         Some(Route::Manifest { name, reference }) if head => {
             (Target::ManifestHead, format!("{name}:{reference}"))
         }
@@ -105,13 +107,18 @@ fn fault_target(req: &Request<Incoming>) -> (Target, String) {
         Some(Route::Manifest { name, reference }) => {
             (Target::Manifest, format!("{name}:{reference}"))
         }
-        Some(Route::Blob { digest, .. }) => (Target::Blob, digest),
+        Some(Route::Blob { digest, .. }) => (Target::Blob, digest.clone()),
         _ => (Target::Other, String::new()),
     }
 }
 
-async fn dispatch(req: Request<Incoming>, shared: &Shared, lane: &Lane) -> Reply {
-    let route = routes::parse(req.uri().path()).ok_or_else(ApiError::not_found)?;
+async fn dispatch(
+    req: Request<Incoming>,
+    route: Option<Route>,
+    shared: &Shared,
+    lane: &Lane,
+) -> Reply {
+    let route = route.ok_or_else(ApiError::not_found)?;
     let (parts, body) = req.into_parts();
     let query = parts.uri.query();
     let method = &parts.method;

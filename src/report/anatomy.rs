@@ -151,11 +151,5 @@ pub(crate) fn short_instruction(created_by: &str) -> String {
     } else {
         collapsed
     };
-    if text.chars().count() <= CREATED_BY_WIDTH {
-        text
-    } else {
-        let mut cut: String = text.chars().take(CREATED_BY_WIDTH - 1).collect();
-        cut.push('…');
-        cut
-    }
+    super::ellipsize(&text, CREATED_BY_WIDTH)
 }

@@ -14,3 +14,13 @@ pub mod verdict;
 
 pub use export::{ExportFormat, ExportTargets};
 pub use files::ReportError;
+
+/// `text` cut to at most `max` characters, the cut marked with `…`.
+pub(crate) fn ellipsize(text: &str, max: usize) -> String {
+    if text.chars().count() <= max {
+        return text.to_string();
+    }
+    let mut out: String = text.chars().take(max.saturating_sub(1)).collect();
+    out.push('…');
+    out
+}

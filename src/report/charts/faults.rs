@@ -138,7 +138,7 @@ impl Band {
             percentile(&values, 0.5)
         };
         Some(Band {
-            name: style::truncate(name, MAX_NAME_CHARS),
+            name: crate::report::ellipsize(name, MAX_NAME_CHARS),
             color: style::variant_color(index),
             p50: [p50_of(Class::Clean), p50_of(Class::Faulted)],
             marks,
@@ -174,7 +174,9 @@ fn reason_lines(measured: &[&Sample]) -> Vec<String> {
     let mut lines: Vec<String> = reasons
         .iter()
         .take(MAX_REASONS)
-        .map(|(reason, n)| style::truncate(&format!("failed: {n}× {reason}"), MAX_REASON_CHARS))
+        .map(|(reason, n)| {
+            crate::report::ellipsize(&format!("failed: {n}× {reason}"), MAX_REASON_CHARS)
+        })
         .collect();
     let rest: usize = reasons.iter().skip(MAX_REASONS).map(|(_, n)| n).sum();
     if rest > 0 {

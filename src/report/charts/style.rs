@@ -125,16 +125,6 @@ pub(crate) fn fmt_bytes(b: f64) -> String {
 /// The colour of failures, in every chart.
 pub(crate) const FAILED: RGBColor = RGBColor(0xd6, 0x27, 0x28);
 
-/// `text` cut to at most `max` characters, the cut marked with `…`.
-pub(crate) fn truncate(text: &str, max: usize) -> String {
-    if text.chars().count() <= max {
-        return text.to_string();
-    }
-    let mut out: String = text.chars().take(max.saturating_sub(1)).collect();
-    out.push('…');
-    out
-}
-
 /// A linear or logarithmic value axis with ticks on 1-2-5 values.
 #[derive(Debug, Clone)]
 pub(crate) struct Axis {
