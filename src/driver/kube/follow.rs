@@ -72,6 +72,13 @@ impl Follower<'_> {
                 .iter()
                 .filter(|p| p.waits_on_deadline())
                 .map(|p| p.deadline)
+                .chain(
+                    tracker
+                        .pods
+                        .iter()
+                        .filter(|p| !p.done())
+                        .filter_map(|p| p.settles_at()),
+                )
                 .chain(admit.next_wake())
                 .chain([end])
                 .min()

@@ -25,6 +25,11 @@ const FATAL_WAITING: [(&str, Phase); 8] = [
     ("CrashLoopBackOff", Phase::Start),
 ];
 
+/// How long a pod whose pull failed is still followed for its `Pulling` event: events come on
+/// their own watch, so the pod's `ErrImagePull` may arrive before the `Pulling` event the
+/// kubelet sent first.
+const EVENT_GRACE: std::time::Duration = std::time::Duration::from_secs(1);
+
 /// One pod being followed.
 #[derive(Debug, Clone)]
 pub struct Tracked {
@@ -38,15 +43,29 @@ pub struct Tracked {
     pub warning: Option<String>,
     /// Answered, and no longer waited for its `Ready` condition (the deadline passed).
     settled: bool,
+    /// When its failure was seen.
+    failed_at: Option<Instant>,
     pulling_nanos: Option<u64>,
     pulled_nanos: Option<u64>,
 }
 
 impl Tracked {
-    /// Failed, or answered and Ready (or no longer waited for Ready): nothing more to see.
+    /// Failed (and not waiting for a late `Pulling` event), or answered and Ready (or no longer
+    /// waited for Ready): nothing more to see.
     pub fn done(&self) -> bool {
         let t = &self.timeline;
-        t.failure.is_some() || (t.answered.is_some() && (t.ready.is_some() || self.settled))
+        let failed = t.failure.is_some() && self.settles_at().is_none_or(|s| Instant::now() >= s);
+        failed || (t.answered.is_some() && (t.ready.is_some() || self.settled))
+    }
+
+    /// For a pull that failed before its `Pulling` event was seen: when to stop waiting for it.
+    pub fn settles_at(&self) -> Option<Instant> {
+        let t = &self.timeline;
+        let pull_failed = matches!(t.failure, Some((Phase::Pull, _)));
+        let unseen = t.pulling.is_none() && t.scheduled.is_some();
+        self.failed_at
+            .filter(|_| pull_failed && unseen)
+            .map(|at| at + EVENT_GRACE)
     }
 
     /// Running, not yet answered, not failed, not probed: time to start probing.
@@ -63,8 +82,9 @@ impl Tracked {
     }
 
     fn fail(&mut self, phase: Phase, message: String) {
-        if !self.done() {
+        if !self.done() && self.timeline.failure.is_none() {
             self.timeline.failure = Some((phase, message));
+            self.failed_at = Some(Instant::now());
         }
     }
 
@@ -118,6 +138,7 @@ impl Tracker {
             probing: false,
             warning: None,
             settled: false,
+            failed_at: None,
             pulling_nanos: None,
             pulled_nanos: None,
         });
@@ -162,7 +183,7 @@ impl Tracker {
             Seen::Event(event) => self.apply_event(at, &event),
             Seen::Answered(name) => {
                 if let Some(t) = self.get_mut(&name) {
-                    if !t.done() {
+                    if !t.done() && t.timeline.failure.is_none() {
                         t.timeline.answered = Some(at);
                     }
                 }

@@ -29,11 +29,11 @@ fn waits_for_a_server_that_comes_up_late() {
     let ready = wait_ready(&spec).unwrap();
     assert!(ready.at - t0 >= Duration::from_millis(50));
     // The server came up after several refused attempts: the gap is recorded, and it is
-    // at least the pause between attempts and at most the time the probe ran (physics
-    // bounds only; the machine is noisy).
+    // about the pause between rounds (less by at most how late the previous attempt came in
+    // its round) and at most the time the probe ran.
     assert!(ready.attempts > 1, "{ready:?}");
     let gap = ready.gap.expect("a gap after refused attempts");
-    assert!(gap >= POLL_INTERVAL, "{gap:?}");
+    assert!(gap >= POLL_INTERVAL / 2, "{gap:?}");
     assert!(gap <= ready.at - t0, "{gap:?} > {:?}", ready.at - t0);
     server.join().unwrap();
 }
@@ -133,8 +133,10 @@ fn many_probes_at_once_share_the_watcher_and_each_finds_its_server() {
         // Never before the server was up; refused checks before it, so a gap.
         assert!(ready.at - t0 >= up_after, "{ready:?} before {up_after:?}");
         assert!(ready.attempts > 1, "{ready:?}");
+        // Rounds are POLL_INTERVAL apart, but an attempt's place in its round varies with
+        // the other probes': only physics bounds here.
         let gap = ready.gap.expect("a gap after refused checks");
-        assert!(gap >= POLL_INTERVAL && gap <= ready.at - t0, "{gap:?}");
+        assert!(gap > Duration::ZERO && gap <= ready.at - t0, "{gap:?}");
     }
 }
 
@@ -190,6 +192,6 @@ fn a_server_that_answers_503_first_is_polled_until_200() {
     });
     let ready = wait_ready(&spec_for(port, Duration::from_secs(5))).unwrap();
     assert_eq!(ready.attempts, 3, "{ready:?}");
-    assert!(ready.gap.unwrap() >= POLL_INTERVAL);
+    assert!(ready.gap.unwrap() >= POLL_INTERVAL / 2);
     server.join().unwrap();
 }
