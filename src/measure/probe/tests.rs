@@ -117,7 +117,7 @@ fn many_probes_at_once_share_the_watcher_and_each_finds_its_server() {
     let handles: Vec<_> = (0..n)
         .map(|i| {
             let port = free_port().unwrap();
-            let up_after = Duration::from_millis(20 + 15 * i);
+            let up_after = Duration::from_millis(100 + 20 * i);
             let server = std::thread::spawn(move || {
                 std::thread::sleep(up_after);
                 answer_once(std::net::TcpListener::bind(("127.0.0.1", port)).unwrap());
