@@ -1,7 +1,7 @@
 //! One thread (`coldbench-probe`) runs every pending probe in the process, in rounds every
-//! [`POLL_INTERVAL`]: each round tries to connect to the ports not yet connected and writes the
-//! request; between rounds it waits for answers with `ppoll`, so an answer is timed when it
-//! arrives.
+//! [`POLL_INTERVAL`] (and at once when a probe is submitted): each round tries to connect to the
+//! ports not yet connected and writes the request; between rounds it waits for answers with
+//! `ppoll`, so an answer is timed when it arrives.
 //!
 //! One thread instead of one per probe: in a 24-replica burst on two cores, 24 threads each
 //! making a refused `connect` every 250 µs (≈ 12 µs of CPU each) took about a core from the
@@ -16,6 +16,7 @@ use std::collections::HashSet;
 use std::io::{Read, Write};
 use std::net::{Ipv4Addr, SocketAddr, TcpStream};
 use std::os::fd::AsRawFd;
+use std::os::unix::net::UnixStream;
 use std::sync::atomic::Ordering;
 use std::sync::mpsc::{self, Receiver, Sender};
 use std::sync::OnceLock;
@@ -35,26 +36,42 @@ const CONNECT_TIMEOUT: Duration = Duration::from_millis(50);
 /// Bytes of an answer read: enough for its status line.
 const HEAD: usize = 64;
 
-/// Hands a probe to the shared thread (started on first use). Gives the reply back when that
+/// Hands a probe to the shared thread (started on first use) and wakes it, so the probe's
+/// first attempt is made at once rather than at the next round. Gives the reply back when that
 /// thread could not be started; the caller then polls alone.
 pub(super) fn submit(spec: ProbeSpec, reply: Reply) -> Result<(), Reply> {
-    static WATCHER: OnceLock<Option<Sender<Watch>>> = OnceLock::new();
-    let sender = WATCHER.get_or_init(|| {
-        let (tx, rx) = mpsc::channel();
-        std::thread::Builder::new()
-            .name("coldbench-probe".into())
-            .spawn(move || run(rx))
-            .map_err(|e| tracing::warn!("probe thread failed to start ({e}); probes poll alone"))
-            .ok()
-            .map(|_| tx)
-    });
+    static WATCHER: OnceLock<Option<(Sender<Watch>, UnixStream)>> = OnceLock::new();
+    let watcher = WATCHER.get_or_init(start);
     let watch = Watch::new(spec, reply);
-    match sender {
-        Some(tx) => tx
-            .send(watch)
-            .map_err(|mpsc::SendError(w)| w.reply.expect("a new watch has its reply")),
-        None => Err(watch.reply.expect("a new watch has its reply")),
-    }
+    let Some((tx, wake)) = watcher else {
+        return Err(watch.reply.expect("a new watch has its reply"));
+    };
+    tx.send(watch)
+        .map_err(|mpsc::SendError(w)| w.reply.expect("a new watch has its reply"))?;
+    // Non-blocking: a full pipe means the watcher already has wake-ups to read.
+    let _ = (&*wake).write(&[1]);
+    Ok(())
+}
+
+/// Starts the watcher thread: its channel and the socket that wakes it.
+fn start() -> Option<(Sender<Watch>, UnixStream)> {
+    let (tx, rx) = mpsc::channel();
+    let (wake, woken) = UnixStream::pair()
+        .and_then(|(a, b)| {
+            a.set_nonblocking(true)?;
+            b.set_nonblocking(true)?;
+            Ok((a, b))
+        })
+        .map_err(|e| {
+            tracing::warn!("probe thread's wake-up socket failed ({e}); probes poll alone")
+        })
+        .ok()?;
+    std::thread::Builder::new()
+        .name("coldbench-probe".into())
+        .spawn(move || run(rx, woken))
+        .map_err(|e| tracing::warn!("probe thread failed to start ({e}); probes poll alone"))
+        .ok()
+        .map(|_| (tx, wake))
 }
 
 /// One probe as the watcher runs it.
@@ -209,7 +226,7 @@ fn open(port: u16, request: &str) -> std::io::Result<TcpStream> {
 
 /// The watcher's loop: rounds every [`POLL_INTERVAL`] while anything is pending, asleep on the
 /// channel otherwise.
-fn run(incoming: Receiver<Watch>) {
+fn run(incoming: Receiver<Watch>, woken: UnixStream) {
     let realtime = super::realtime::raise();
     tracing::debug!(realtime, "probe thread started");
     let mut listeners = Listeners::open()
@@ -233,7 +250,7 @@ fn run(incoming: Receiver<Watch>) {
         for w in pending.iter_mut().filter(idle) {
             w.attempt(listening.as_ref(), round);
         }
-        await_answers(&mut pending, round + POLL_INTERVAL);
+        await_answers(&mut pending, &woken, round + POLL_INTERVAL);
         pending.retain(|w| !w.finished());
     }
 }
@@ -253,8 +270,9 @@ fn listening_now(listeners: &mut Option<Listeners>, waiting: usize) -> Option<Ha
         .ok()
 }
 
-/// Until `until`, reads answers as they arrive on the open exchanges.
-fn await_answers(pending: &mut [Watch], until: Instant) {
+/// Until `until`, reads answers as they arrive on the open exchanges; returns early when a new
+/// probe was submitted (`woken` readable), so that its first attempt is made at once.
+fn await_answers(pending: &mut [Watch], woken: &UnixStream, until: Instant) {
     loop {
         let left = until.saturating_duration_since(Instant::now());
         if left.is_zero() {
@@ -264,15 +282,14 @@ fn await_answers(pending: &mut [Watch], until: Instant) {
             .iter_mut()
             .filter(|w| w.exchange.is_some() && !w.finished())
             .collect();
-        if open.is_empty() {
-            std::thread::sleep(left);
-            return;
-        }
-        let mut fds: Vec<libc::pollfd> = open
-            .iter()
-            .filter_map(|w| w.exchange.as_ref())
-            .map(|x| libc::pollfd {
-                fd: x.stream.as_raw_fd(),
+        let mut fds: Vec<libc::pollfd> = std::iter::once(woken.as_raw_fd())
+            .chain(
+                open.iter()
+                    .filter_map(|w| w.exchange.as_ref())
+                    .map(|x| x.stream.as_raw_fd()),
+            )
+            .map(|fd| libc::pollfd {
+                fd,
                 events: libc::POLLIN,
                 revents: 0,
             })
@@ -280,12 +297,22 @@ fn await_answers(pending: &mut [Watch], until: Instant) {
         if poll(&mut fds, left) == 0 {
             continue;
         }
-        for (w, fd) in open.iter_mut().zip(&fds) {
+        for (w, fd) in open.iter_mut().zip(&fds[1..]) {
             if fd.revents != 0 {
                 w.read();
             }
         }
+        if fds[0].revents != 0 {
+            drain(woken);
+            return;
+        }
     }
+}
+
+/// Reads every pending wake-up byte.
+fn drain(woken: &UnixStream) {
+    let mut buf = [0u8; 64];
+    while matches!((&*woken).read(&mut buf), Ok(n) if n > 0) {}
 }
 
 /// `ppoll(2)` with a nanosecond timeout; returns how many descriptors are ready (0 on timeout
