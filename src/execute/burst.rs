@@ -41,7 +41,7 @@ pub async fn burst(
         ex.driver.evict(node, ex.registry(node)).await?;
     }
     let before: Vec<(u64, u64)> = (0..nodes).map(|n| ex.bytes.served(n)).collect();
-    let ports = reserve_ports(ex.plan.slots.len());
+    let ports = crate::measure::ports::reserve(ex.plan.slots.len());
     let started_at = now_utc();
     let t0 = Instant::now();
     let node_bursts: Vec<NodeBurst> = (0..nodes)
@@ -113,17 +113,6 @@ pub async fn burst(
         pulling_nodes,
     );
     Ok((samples, record))
-}
-
-/// Distinct free ports for every replica: all held at once, then released together.
-fn reserve_ports(n: usize) -> Vec<std::io::Result<u16>> {
-    let listeners: Vec<_> = (0..n)
-        .map(|_| std::net::TcpListener::bind(("127.0.0.1", 0)))
-        .collect();
-    listeners
-        .into_iter()
-        .map(|l| l.and_then(|l| l.local_addr()).map(|a| a.port()))
-        .collect()
 }
 
 /// One node's share of a burst.

@@ -1,6 +1,7 @@
-//! Measuring tools: the first-request probe. The data they measure is in [`crate::results`];
+//! Measuring tools: the first-request probe and the ports it probes. The data they measure is in [`crate::results`];
 //! the per variant × phase histograms are in [`crate::analysis::histograms`].
 
+pub mod ports;
 pub mod probe;
 
 /// Microseconds in a duration, saturating.

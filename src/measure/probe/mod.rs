@@ -223,11 +223,8 @@ fn ask(addr: SocketAddr, request: &str) -> std::io::Result<u16> {
     status_of(&head[..len])
 }
 
-/// A free TCP port on 127.0.0.1 (bound then released).
-pub fn free_port() -> std::io::Result<u16> {
-    let listener = std::net::TcpListener::bind((Ipv4Addr::LOCALHOST, 0))?;
-    Ok(listener.local_addr()?.port())
-}
+/// A free TCP port on 127.0.0.1 for a container to listen on ([`super::ports`]).
+pub use super::ports::free_port;
 
 #[cfg(test)]
 mod tests;
