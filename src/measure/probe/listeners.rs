@@ -10,7 +10,6 @@
 
 use std::collections::HashSet;
 use std::io;
-use std::os::fd::AsRawFd;
 use std::time::Duration;
 
 use netlink_packet_core::{
@@ -28,10 +27,12 @@ const RECV_TIMEOUT: Duration = Duration::from_millis(100);
 /// Receive buffer: larger than the biggest netlink dump message the kernel builds (32 KiB).
 const BUFFER: usize = 64 * 1024;
 
-/// A `NETLINK_SOCK_DIAG` socket and its receive buffer.
+/// A `NETLINK_SOCK_DIAG` socket, its receive buffer and the two dump requests it sends.
 pub struct Listeners {
     socket: Socket,
     buffer: Vec<u8>,
+    /// The IPv4 and IPv6 requests, serialized once.
+    requests: [Vec<u8>; 2],
 }
 
 impl Listeners {
@@ -40,25 +41,26 @@ impl Listeners {
         let mut socket = Socket::new(NETLINK_SOCK_DIAG)?;
         socket.bind_auto()?;
         socket.connect(&SocketAddr::new(0, 0))?;
-        set_recv_timeout(&socket, RECV_TIMEOUT)?;
+        socket2::SockRef::from(&socket).set_read_timeout(Some(RECV_TIMEOUT))?;
         Ok(Listeners {
             socket,
             buffer: Vec::with_capacity(BUFFER),
+            requests: [request(AF_INET), request(AF_INET6)],
         })
     }
 
     /// Local ports of every listening TCP socket, IPv4 and IPv6.
     pub fn ports(&mut self) -> io::Result<HashSet<u16>> {
         let mut ports = HashSet::new();
-        for family in [AF_INET, AF_INET6] {
+        for family in 0..self.requests.len() {
             self.dump(family, &mut ports)?;
         }
         Ok(ports)
     }
 
-    /// One dump of `family`'s listening sockets into `ports`.
-    fn dump(&mut self, family: u8, ports: &mut HashSet<u16>) -> io::Result<()> {
-        self.socket.send(&request(family), 0)?;
+    /// One dump (of `self.requests[family]`'s listening sockets) into `ports`.
+    fn dump(&mut self, family: usize, ports: &mut HashSet<u16>) -> io::Result<()> {
+        self.socket.send(&self.requests[family], 0)?;
         loop {
             self.buffer.clear();
             let len = self.socket.recv(&mut self.buffer, 0)?;
@@ -110,29 +112,6 @@ fn request(family: u8) -> Vec<u8> {
     let mut bytes = vec![0; message.buffer_len()];
     message.serialize(&mut bytes);
     bytes
-}
-
-/// `SO_RCVTIMEO` on the netlink socket.
-fn set_recv_timeout(socket: &Socket, timeout: Duration) -> io::Result<()> {
-    let tv = libc::timeval {
-        tv_sec: timeout.as_secs() as libc::time_t,
-        tv_usec: timeout.subsec_micros() as libc::suseconds_t,
-    };
-    // SAFETY: a valid fd and a `timeval` of the size passed.
-    let rc = unsafe {
-        libc::setsockopt(
-            socket.as_raw_fd(),
-            libc::SOL_SOCKET,
-            libc::SO_RCVTIMEO,
-            (&tv as *const libc::timeval).cast(),
-            std::mem::size_of::<libc::timeval>() as libc::socklen_t,
-        )
-    };
-    if rc == 0 {
-        Ok(())
-    } else {
-        Err(io::Error::last_os_error())
-    }
 }
 
 #[cfg(test)]

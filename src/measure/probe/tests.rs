@@ -11,6 +11,17 @@ fn answer_once(listener: std::net::TcpListener) {
         .unwrap();
 }
 
+/// A spec for `port` giving up after `timeout`.
+fn spec_for(port: u16, timeout: Duration) -> ProbeSpec {
+    ProbeSpec {
+        port,
+        path: "/".into(),
+        status: 200,
+        timeout,
+        cancel: None,
+    }
+}
+
 #[test]
 fn waits_for_a_server_that_comes_up_late() {
     let port = free_port().unwrap();
@@ -18,13 +29,7 @@ fn waits_for_a_server_that_comes_up_late() {
         std::thread::sleep(Duration::from_millis(50));
         answer_once(std::net::TcpListener::bind(("127.0.0.1", port)).unwrap());
     });
-    let spec = ProbeSpec {
-        port,
-        path: "/".into(),
-        status: 200,
-        timeout: Duration::from_secs(5),
-        cancel: None,
-    };
+    let spec = spec_for(port, Duration::from_secs(5));
     let t0 = Instant::now();
     let ready = wait_ready(&spec).unwrap();
     assert!(ready.at - t0 >= Duration::from_millis(50));
@@ -52,13 +57,7 @@ fn the_async_probe_does_not_wait_for_a_busy_blocking_pool() {
         // The only blocking thread is busy for 2 s.
         let busy = tokio::task::spawn_blocking(|| std::thread::sleep(Duration::from_secs(2)));
         tokio::task::yield_now().await;
-        let spec = ProbeSpec {
-            port,
-            path: "/".into(),
-            status: 200,
-            timeout: Duration::from_secs(5),
-            cancel: None,
-        };
+        let spec = spec_for(port, Duration::from_secs(5));
         let t0 = Instant::now();
         wait_ready_async(spec).await.unwrap();
         assert!(t0.elapsed() < Duration::from_secs(1), "{:?}", t0.elapsed());
@@ -72,13 +71,7 @@ fn a_server_already_up_answers_the_first_attempt_without_a_gap() {
     let listener = std::net::TcpListener::bind(("127.0.0.1", 0)).unwrap();
     let port = listener.local_addr().unwrap().port();
     let server = std::thread::spawn(move || answer_once(listener));
-    let spec = ProbeSpec {
-        port,
-        path: "/".into(),
-        status: 200,
-        timeout: Duration::from_secs(5),
-        cancel: None,
-    };
+    let spec = spec_for(port, Duration::from_secs(5));
     let ready = wait_ready(&spec).unwrap();
     assert_eq!((ready.attempts, ready.gap), (1, None));
     assert_eq!(ready.record().gap_us, None);
@@ -87,26 +80,9 @@ fn a_server_already_up_answers_the_first_attempt_without_a_gap() {
 
 #[test]
 fn gives_up_after_the_timeout() {
-    let spec = ProbeSpec {
-        port: free_port().unwrap(),
-        path: "/".into(),
-        status: 200,
-        timeout: Duration::from_millis(30),
-        cancel: None,
-    };
+    let spec = spec_for(free_port().unwrap(), Duration::from_millis(30));
     let e = wait_ready(&spec).unwrap_err().to_string();
     assert!(e.contains("no HTTP 200") && e.contains("attempts"), "{e}");
-}
-
-/// A spec for `port` with a generous timeout.
-fn spec_for(port: u16, timeout: Duration) -> ProbeSpec {
-    ProbeSpec {
-        port,
-        path: "/".into(),
-        status: 200,
-        timeout,
-        cancel: None,
-    }
 }
 
 #[test]
